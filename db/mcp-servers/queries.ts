@@ -1,0 +1,354 @@
+/**
+ * Authorised data access for MCP server configurations. Every function takes the actor and
+ * checks it first; members only ever receive the redacted view of enabled servers, and no
+ * function here returns a secret or a ciphertext.
+ */
+import { and, asc, eq, sql, type SQL } from 'drizzle-orm';
+import { assertPrivileged, isPrivileged, type Actor } from '../actor.js';
+import { secretColumns, type Encryptor, type Keyring } from '../crypto/index.js';
+import type { Database } from '../database.js';
+import { ConflictError, NotFoundError, ValidationError, constraintViolationOf } from '../errors.js';
+import { chats, mcpServerConfigs, mcpServerUserTokens } from '../schema.js';
+import { upsertUser } from '../users.js';
+import { authTypeFields, checkAuthRules, type MergedConfig } from './rules.js';
+import {
+  defaultSettings,
+  type McpServerConfigView,
+  type McpServerCreate,
+  type McpServerPatch,
+  type McpServerSecrets,
+  type McpServerSettings,
+} from './types.js';
+
+const t = mcpServerConfigs;
+
+/** Lists the configurations the actor may see, ordered by slug: all for admins, enabled ones for members. */
+export async function listMcpServerConfigs(db: Database, actor: Actor): Promise<McpServerConfigView[]> {
+  const rows = await db
+    .select(viewColumns(actor))
+    .from(t)
+    .where(isPrivileged(actor) ? undefined : eq(t.enabled, true))
+    .orderBy(asc(t.slug));
+  return rows.map((row) => toView(row, actor));
+}
+
+/** @throws NotFoundError when the id is unknown, or disabled and the actor is a member. */
+export async function getMcpServerConfig(db: Database, actor: Actor, id: string): Promise<McpServerConfigView> {
+  const [row] = await db
+    .select(viewColumns(actor))
+    .from(t)
+    .where(isPrivileged(actor) ? eq(t.id, id) : and(eq(t.id, id), eq(t.enabled, true)));
+  if (!row) throw new NotFoundError('MCP server');
+  return toView(row, actor);
+}
+
+/**
+ * Creates a configuration with its secrets encrypted.
+ * @throws AccessDeniedError for members.
+ * @throws ValidationError when the per-auth-type rules fail.
+ * @throws ConflictError when the slug is taken.
+ */
+export async function createMcpServerConfig(
+  db: Database,
+  keyring: Keyring,
+  actor: Actor,
+  input: McpServerCreate,
+): Promise<McpServerConfigView> {
+  assertPrivileged(actor);
+
+  const settings: McpServerSettings = { ...defaultSettings, ...definedSettings(input) } as McpServerSettings;
+  const violations = checkAuthRules(input, {
+    ...settings,
+    hasOauth2ClientSecret: typeof input.oauth2ClientSecret === 'string',
+    hasApiKeyValue: typeof input.apiKeyValue === 'string',
+    customHeaderCount: Object.keys(input.customHeaders ?? {}).length,
+  });
+  if (violations.length > 0) throw new ValidationError(violations);
+
+  // The id is made here so the ciphertexts can be bound to their row before it exists.
+  const id = crypto.randomUUID();
+  const encryptor = hasSecrets(input) ? await keyring.encryptor(db) : undefined;
+  const secrets = await encryptSecrets(encryptor, id, input);
+  const userId = actor.kind === 'user' ? actor.userId : null;
+
+  const row = await withConflictCheck(() =>
+    db.transaction(async (tx) => {
+      if (actor.kind === 'user') await upsertUser(tx, actor);
+      const [inserted] = await tx
+        .insert(t)
+        .values({ id, ...settings, ...secrets, createdBy: userId, updatedBy: userId })
+        .returning(viewColumns(actor));
+      return inserted!;
+    }),
+  );
+  return toView(row, actor);
+}
+
+/**
+ * Applies the fields present in `patch`. Changing `auth_type` clears the settings and
+ * secrets of the old type, and the users' tokens when it leaves `oauth2`.
+ * @throws AccessDeniedError for members.
+ * @throws NotFoundError when the id is unknown.
+ * @throws ValidationError when the merged configuration breaks a rule.
+ * @throws ConflictError when the new slug is taken.
+ */
+export async function updateMcpServerConfig(
+  db: Database,
+  keyring: Keyring,
+  actor: Actor,
+  id: string,
+  patch: McpServerPatch,
+): Promise<McpServerConfigView> {
+  assertPrivileged(actor);
+  const encryptor = hasSecrets(patch) ? await keyring.encryptor(db) : undefined;
+  const secrets = await encryptSecrets(encryptor, id, patch);
+
+  const row = await withConflictCheck(() =>
+    db.transaction(async (tx) => {
+      const [current] = await tx
+        .select({ ...settingsColumns, ...presenceColumns })
+        .from(t)
+        .where(eq(t.id, id))
+        .for('update');
+      if (!current) throw new NotFoundError('MCP server');
+
+      const leavingAuthType = patch.authType !== undefined && patch.authType !== current.authType;
+      const cleared = leavingAuthType ? clearedFields(current.authType) : {};
+      const { hasOauth2Secret, hasApiKey, hasCustomHeaders, ...currentSettings } = current;
+      const settings = { ...currentSettings, ...cleared, ...definedSettings(patch) } as McpServerSettings;
+      const merged: MergedConfig = {
+        ...settings,
+        hasOauth2ClientSecret: present(patch.oauth2ClientSecret, 'oauth2ClientSecret' in cleared ? false : hasOauth2Secret),
+        hasApiKeyValue: present(patch.apiKeyValue, 'apiKeyValue' in cleared ? false : hasApiKey),
+        customHeaderCount:
+          patch.customHeaders !== undefined
+            ? Object.keys(patch.customHeaders ?? {}).length
+            : 'customHeaders' in cleared || !hasCustomHeaders
+              ? 0
+              : 1,
+      };
+      const violations = checkAuthRules(patch, merged);
+      if (violations.length > 0) throw new ValidationError(violations);
+
+      if (actor.kind === 'user') await upsertUser(tx, actor);
+      const [updated] = await tx
+        .update(t)
+        .set({
+          ...cleared,
+          ...definedSettings(patch),
+          ...secrets,
+          updatedAt: sql`now()`,
+          updatedBy: actor.kind === 'user' ? actor.userId : null,
+        })
+        .where(eq(t.id, id))
+        .returning(viewColumns(actor));
+      if (leavingAuthType && current.authType === 'oauth2') {
+        await tx.delete(mcpServerUserTokens).where(eq(mcpServerUserTokens.mcpServerConfigId, id));
+      }
+      return updated!;
+    }),
+  );
+  return toView(row, actor);
+}
+
+/**
+ * Deletes a configuration; tokens cascade, and every chat drops the id from its selection
+ * in the same transaction.
+ * @throws AccessDeniedError for members.
+ * @throws NotFoundError when the id is unknown.
+ */
+export async function deleteMcpServerConfig(db: Database, actor: Actor, id: string): Promise<void> {
+  assertPrivileged(actor);
+  await db.transaction(async (tx) => {
+    const deleted = await tx.delete(t).where(eq(t.id, id)).returning({ id: t.id });
+    if (deleted.length === 0) throw new NotFoundError('MCP server');
+    await tx
+      .update(chats)
+      .set({ mcpServerIds: sql`array_remove(${chats.mcpServerIds}, ${id}::uuid)` })
+      .where(sql`${chats.mcpServerIds} @> ARRAY[${id}::uuid]`);
+  });
+}
+
+const settingsColumns = {
+  displayName: t.displayName,
+  slug: t.slug,
+  description: t.description,
+  iconUrl: t.iconUrl,
+  transport: t.transport,
+  url: t.url,
+  authType: t.authType,
+  oauth2ClientId: t.oauth2ClientId,
+  oauth2AuthUrl: t.oauth2AuthUrl,
+  oauth2TokenUrl: t.oauth2TokenUrl,
+  oauth2Scopes: t.oauth2Scopes,
+  apiKeyHeader: t.apiKeyHeader,
+  toolAllowList: t.toolAllowList,
+  toolDenyList: t.toolDenyList,
+  availability: t.availability,
+  enabled: t.enabled,
+};
+
+/** Whether each secret is set, read without selecting the ciphertexts. */
+const presenceColumns = {
+  hasOauth2Secret: sql<boolean>`${t.oauth2ClientSecret} IS NOT NULL`,
+  hasApiKey: sql<boolean>`${t.apiKeyValue} IS NOT NULL`,
+  hasCustomHeaders: sql<boolean>`${t.customHeaders} IS NOT NULL`,
+};
+
+function viewColumns(actor: Actor) {
+  return {
+    id: t.id,
+    ...settingsColumns,
+    ...presenceColumns,
+    authConnected: authConnected(actor),
+    createdAt: t.createdAt,
+    updatedAt: t.updatedAt,
+  };
+}
+
+/**
+ * True for servers without per-user auth; for `oauth2`, true when the caller holds a token
+ * that has not expired.
+ */
+function authConnected(actor: Actor): SQL<boolean> {
+  if (actor.kind !== 'user') return sql<boolean>`${t.authType} <> 'oauth2'`;
+  const tokens = mcpServerUserTokens;
+  return sql<boolean>`(${t.authType} <> 'oauth2' OR EXISTS (
+    SELECT 1 FROM ${tokens}
+    WHERE ${tokens.mcpServerConfigId} = ${t.id} AND ${tokens.userId} = ${actor.userId}
+      AND (${tokens.expiry} IS NULL OR ${tokens.expiry} > now())))`;
+}
+
+interface ViewRow extends McpServerSettings {
+  id: string;
+  hasOauth2Secret: boolean;
+  hasApiKey: boolean;
+  hasCustomHeaders: boolean;
+  authConnected: boolean;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+function toView(row: ViewRow, actor: Actor): McpServerConfigView {
+  const view: McpServerConfigView = {
+    id: row.id,
+    display_name: row.displayName,
+    slug: row.slug,
+    description: row.description,
+    icon_url: row.iconUrl,
+    transport: row.transport,
+    url: row.url,
+    auth_type: row.authType,
+    oauth2_client_id: row.oauth2ClientId,
+    has_oauth2_secret: row.hasOauth2Secret,
+    oauth2_auth_url: row.oauth2AuthUrl,
+    oauth2_token_url: row.oauth2TokenUrl,
+    oauth2_scopes: row.oauth2Scopes,
+    api_key_header: row.apiKeyHeader,
+    has_api_key: row.hasApiKey,
+    has_custom_headers: row.hasCustomHeaders,
+    tool_allow_list: row.toolAllowList ?? [],
+    tool_deny_list: row.toolDenyList ?? [],
+    availability: row.availability,
+    enabled: row.enabled,
+    auth_connected: row.authConnected,
+    created_at: new Date(row.createdAt).toISOString(),
+    updated_at: new Date(row.updatedAt).toISOString(),
+  };
+  if (isPrivileged(actor)) return view;
+  // Members learn what a server is and whether they are connected, not how it is reached.
+  return {
+    ...view,
+    transport: '',
+    url: '',
+    oauth2_client_id: '',
+    oauth2_auth_url: '',
+    oauth2_token_url: '',
+    oauth2_scopes: '',
+    api_key_header: '',
+  };
+}
+
+/** Drops undefined entries and the secret fields, leaving the settings to write. */
+function definedSettings(input: McpServerPatch): Partial<McpServerSettings> {
+  const { oauth2ClientSecret: _secret, apiKeyValue: _apiKey, customHeaders: _headers, ...settings } = input;
+  return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined));
+}
+
+/** The column values that reset the settings and secrets an auth type owns. */
+function clearedFields(authType: McpServerSettings['authType']): Record<string, unknown> {
+  const cleared: Record<string, unknown> = {};
+  for (const field of authTypeFields[authType]) {
+    switch (field) {
+      case 'oauth2ClientSecret':
+        Object.assign(cleared, { oauth2ClientSecret: null, oauth2ClientSecretKeyId: null });
+        break;
+      case 'apiKeyValue':
+        Object.assign(cleared, { apiKeyValue: null, apiKeyValueKeyId: null });
+        break;
+      case 'customHeaders':
+        Object.assign(cleared, { customHeaders: null, customHeadersKeyId: null });
+        break;
+      case 'apiKeyHeader':
+        cleared.apiKeyHeader = defaultSettings.apiKeyHeader;
+        break;
+      default:
+        cleared[field] = '';
+    }
+  }
+  return cleared;
+}
+
+function present(update: string | null | undefined, current: boolean): boolean {
+  return update === undefined ? current : update !== null;
+}
+
+function hasSecrets(input: McpServerSecrets): boolean {
+  return [input.oauth2ClientSecret, input.apiKeyValue, input.customHeaders].some((v) => v !== undefined && v !== null);
+}
+
+/** The secret inputs with the columns that store them and their key ids. */
+const secretTargets = [
+  { input: 'oauth2ClientSecret', column: secretColumns.oauth2ClientSecret, keyIdField: 'oauth2ClientSecretKeyId' },
+  { input: 'apiKeyValue', column: secretColumns.apiKeyValue, keyIdField: 'apiKeyValueKeyId' },
+  { input: 'customHeaders', column: secretColumns.customHeaders, keyIdField: 'customHeadersKeyId' },
+] as const;
+
+/** Encrypts each secret present into its column values; `null` clears value and key id. */
+async function encryptSecrets(
+  encryptor: Encryptor | undefined,
+  rowId: string,
+  input: McpServerSecrets,
+): Promise<Record<string, string | null>> {
+  const values: Record<string, string | null> = {};
+  for (const { input: field, column, keyIdField } of secretTargets) {
+    const secret = input[field];
+    if (secret === undefined) continue;
+    if (secret === null) {
+      values[field] = null;
+      values[keyIdField] = null;
+      continue;
+    }
+    if (!encryptor) throw new Error('An encryptor is required to store a secret.');
+    const plaintext = typeof secret === 'string' ? secret : JSON.stringify(secret);
+    values[field] = await encryptor.encrypt(column, rowId, plaintext);
+    values[keyIdField] = encryptor.keyId;
+  }
+  return values;
+}
+
+/** Turns the slug's unique violation into a 409; every other error passes through. */
+async function withConflictCheck<T>(run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    const violation = constraintViolationOf(error);
+    if (violation?.kind === 'unique' && violation.constraint === 'mcp_server_configs_slug_unique') {
+      throw new ConflictError('An MCP server with this slug already exists.', {
+        field: 'slug',
+        detail: 'Slugs are unique; choose another.',
+      });
+    }
+    throw error;
+  }
+}

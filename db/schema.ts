@@ -1,0 +1,182 @@
+import { sql } from 'drizzle-orm';
+import {
+  boolean,
+  check,
+  index,
+  integer,
+  pgTable,
+  text,
+  timestamp,
+  uniqueIndex,
+  uuid,
+} from 'drizzle-orm/pg-core';
+
+const timestamps = {
+  createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+  updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
+};
+
+export const users = pgTable('users', {
+  id: uuid('id').primaryKey(),
+  subject: text('subject').notNull().unique(),
+  username: text('username').notNull(),
+  email: text('email'),
+  roles: text('roles').array().notNull().default(sql`'{}'::text[]`),
+  ...timestamps,
+});
+
+export const dbcryptKeys = pgTable(
+  'dbcrypt_keys',
+  {
+    number: integer('number').primaryKey(),
+    activeKeyDigest: text('active_key_digest').unique(),
+    revokedKeyDigest: text('revoked_key_digest').unique(),
+    encryptedDataKey: text('encrypted_data_key').notNull(),
+    kmsKeyId: text('kms_key_id').notNull(),
+    test: text('test').notNull(),
+    createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
+    revokedAt: timestamp('revoked_at', { withTimezone: true }),
+  },
+  (t) => [
+    check('dbcrypt_keys_number_positive', sql`${t.number} > 0`),
+    check(
+      'dbcrypt_keys_one_digest',
+      sql`(${t.activeKeyDigest} IS NULL) <> (${t.revokedKeyDigest} IS NULL)`,
+    ),
+    check('dbcrypt_keys_revoked_at', sql`(${t.revokedKeyDigest} IS NULL) = (${t.revokedAt} IS NULL)`),
+  ],
+);
+
+/** A column that names the data key of its sibling ciphertext column. */
+const keyId = (name: string) =>
+  text(name).references(() => dbcryptKeys.activeKeyDigest, { onDelete: 'restrict', onUpdate: 'restrict' });
+
+export const mcpServerConfigs = pgTable(
+  'mcp_server_configs',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    displayName: text('display_name').notNull(),
+    slug: text('slug').notNull().unique(),
+    description: text('description').notNull().default(''),
+    iconUrl: text('icon_url').notNull().default(''),
+    transport: text('transport', { enum: ['streamable_http', 'sse'] }).notNull().default('streamable_http'),
+    url: text('url').notNull(),
+    authType: text('auth_type', { enum: ['none', 'oauth2', 'api_key', 'custom_headers'] })
+      .notNull()
+      .default('none'),
+    oauth2ClientId: text('oauth2_client_id').notNull().default(''),
+    oauth2ClientSecret: text('oauth2_client_secret'),
+    oauth2ClientSecretKeyId: keyId('oauth2_client_secret_key_id'),
+    oauth2AuthUrl: text('oauth2_auth_url').notNull().default(''),
+    oauth2TokenUrl: text('oauth2_token_url').notNull().default(''),
+    oauth2Scopes: text('oauth2_scopes').notNull().default(''),
+    apiKeyHeader: text('api_key_header').notNull().default('Authorization'),
+    apiKeyValue: text('api_key_value'),
+    apiKeyValueKeyId: keyId('api_key_value_key_id'),
+    // Encrypted JSON object of header name to value; see db/crypto.
+    customHeaders: text('custom_headers'),
+    customHeadersKeyId: keyId('custom_headers_key_id'),
+    toolAllowList: text('tool_allow_list').array().notNull().default(sql`'{}'::text[]`),
+    toolDenyList: text('tool_deny_list').array().notNull().default(sql`'{}'::text[]`),
+    availability: text('availability', { enum: ['force_on', 'default_on', 'default_off'] })
+      .notNull()
+      .default('default_off'),
+    enabled: boolean('enabled').notNull().default(false),
+    createdBy: uuid('created_by').references(() => users.id, { onDelete: 'set null' }),
+    updatedBy: uuid('updated_by').references(() => users.id, { onDelete: 'set null' }),
+    ...timestamps,
+  },
+  (t) => [
+    check('mcp_server_configs_transport', sql`${t.transport} IN ('streamable_http', 'sse')`),
+    check(
+      'mcp_server_configs_auth_type',
+      sql`${t.authType} IN ('none', 'oauth2', 'api_key', 'custom_headers')`,
+    ),
+    check(
+      'mcp_server_configs_availability',
+      sql`${t.availability} IN ('force_on', 'default_on', 'default_off')`,
+    ),
+    check('mcp_server_configs_slug_format', sql`${t.slug} ~ '^[a-z0-9]+(-[a-z0-9]+)*$'`),
+    // A ciphertext is useless without the key that made it, and a key id without a value is a lie.
+    check(
+      'mcp_server_configs_oauth2_client_secret_key',
+      sql`(${t.oauth2ClientSecret} IS NULL) = (${t.oauth2ClientSecretKeyId} IS NULL)`,
+    ),
+    check('mcp_server_configs_api_key_value_key', sql`(${t.apiKeyValue} IS NULL) = (${t.apiKeyValueKeyId} IS NULL)`),
+    check(
+      'mcp_server_configs_custom_headers_key',
+      sql`(${t.customHeaders} IS NULL) = (${t.customHeadersKeyId} IS NULL)`,
+    ),
+    index('mcp_server_configs_enabled_idx').on(t.slug).where(sql`${t.enabled}`),
+    index('mcp_server_configs_force_on_idx')
+      .on(t.slug)
+      .where(sql`${t.enabled} AND ${t.availability} = 'force_on'`),
+  ],
+);
+
+export const mcpServerUserTokens = pgTable(
+  'mcp_server_user_tokens',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    mcpServerConfigId: uuid('mcp_server_config_id')
+      .notNull()
+      .references(() => mcpServerConfigs.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    accessToken: text('access_token').notNull(),
+    accessTokenKeyId: keyId('access_token_key_id').notNull(),
+    refreshToken: text('refresh_token'),
+    refreshTokenKeyId: keyId('refresh_token_key_id'),
+    tokenType: text('token_type').notNull().default('Bearer'),
+    expiry: timestamp('expiry', { withTimezone: true }),
+    refreshFailureReason: text('refresh_failure_reason'),
+    ...timestamps,
+  },
+  (t) => [
+    uniqueIndex('mcp_server_user_tokens_config_user_idx').on(t.mcpServerConfigId, t.userId),
+    index('mcp_server_user_tokens_user_idx').on(t.userId),
+    check(
+      'mcp_server_user_tokens_refresh_token_key',
+      sql`(${t.refreshToken} IS NULL) = (${t.refreshTokenKeyId} IS NULL)`,
+    ),
+  ],
+);
+
+export const chats = pgTable(
+  'chats',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    ownerId: uuid('owner_id')
+      .notNull()
+      .references(() => users.id, { onDelete: 'cascade' }),
+    title: text('title').notNull(),
+    mcpServerIds: uuid('mcp_server_ids').array().notNull().default(sql`'{}'::uuid[]`),
+    ...timestamps,
+  },
+  (t) => [
+    index('chats_owner_idx').on(t.ownerId),
+    // Lets deleting a server find the chats that chose it without a scan.
+    index('chats_mcp_server_ids_idx').using('gin', t.mcpServerIds),
+  ],
+);
+
+export const chatMessages = pgTable(
+  'chat_messages',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    chatId: uuid('chat_id')
+      .notNull()
+      .references(() => chats.id, { onDelete: 'cascade' }),
+    role: text('role', { enum: ['user', 'assistant', 'system', 'tool'] }).notNull(),
+    content: text('content').notNull(),
+    ...timestamps,
+  },
+  (t) => [
+    index('chat_messages_chat_idx').on(t.chatId, t.createdAt),
+    check('chat_messages_role', sql`${t.role} IN ('user', 'assistant', 'system', 'tool')`),
+  ],
+);
+
+export type McpServerConfigRow = typeof mcpServerConfigs.$inferSelect;
+export type DbcryptKeyRow = typeof dbcryptKeys.$inferSelect;

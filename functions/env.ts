@@ -1,0 +1,31 @@
+/** What every endpoint module can rely on: the runtime's services and the request's context. */
+import type { UserActor } from '../db/actor.js';
+import type { Keyring } from '../db/crypto/index.js';
+import type { Database } from '../db/database.js';
+import type { TokenVerifier } from './auth/tokens.js';
+import type { AppConfig } from './config.js';
+import type { Logger } from './log.js';
+
+/** The services one process or isolate shares across requests. */
+export interface Runtime {
+  config: AppConfig;
+  keyring: Keyring;
+  verifyToken: TokenVerifier;
+  log: Logger;
+  /** Returns the database for one request and releases it afterwards. */
+  acquireDatabase(): Promise<{ db: Database; release(): Promise<void> }>;
+}
+
+export interface AppVariables {
+  runtime: Runtime;
+  db: Database;
+  /** Set by `authenticate` before any handler that needs a user runs. */
+  actor: UserActor;
+  requestId: string;
+  /** The stable error code of a failed request, for the request log. */
+  errorCode: string;
+}
+
+export interface AppEnv {
+  Variables: AppVariables;
+}

@@ -1,0 +1,100 @@
+/**
+ * Node entry: `npm start`. Serves the same endpoint modules as the Worker, on PGlite under
+ * DATA_DIR by default or on DATABASE_URL, with the local key provider and dev tokens.
+ */
+import { serve } from '@hono/node-server';
+import { join } from 'node:path';
+import { Keyring, LocalKeyProvider } from '../db/crypto/index.js';
+import { fromBase64Url } from '../db/crypto/aead.js';
+import { migrateDatabase, openDatabase } from '../db/open.js';
+import { createApp } from './app.js';
+import { createTokenVerifier, signDevToken } from './auth/tokens.js';
+import { ConfigError, readConfig } from './config.js';
+import type { Runtime } from './env.js';
+import { dataDirFrom, devSigningSecret, readOrCreateKeyFile } from './local-files.js';
+import { createLogger } from './log.js';
+
+const log = createLogger();
+
+async function main(): Promise<void> {
+  const env = process.env;
+  const dataDir = dataDirFrom(env);
+  const port = Number(env.PORT || 8787);
+  const host = env.HOST || '127.0.0.1';
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError('PORT must be a TCP port number.');
+
+  const usesDevTokens = !env.AUTH_JWKS_URL;
+  const config = readConfig({
+    ALLOW_LOCAL_TARGETS: 'true',
+    ...env,
+    ...(usesDevTokens ? { AUTH_JWT_SECRET: await devSigningSecret(env) } : {}),
+  });
+
+  const rootKey = env.LOCAL_ROOT_KEY
+    ? fromBase64Url(env.LOCAL_ROOT_KEY)
+    : await localRootKey(dataDir);
+  const keyring = new Keyring(await LocalKeyProvider.create(rootKey));
+
+  const handle = await openDatabase({
+    ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : { pgliteDataDir: join(dataDir, 'pglite') }),
+  });
+  if (env.MIGRATE_ON_START !== 'false') await migrateDatabase(handle);
+  const { keyNumbers } = await keyring.verify(handle.db);
+  log.info('keys_loaded', { key_numbers: keyNumbers });
+
+  const runtime: Runtime = {
+    config,
+    keyring,
+    verifyToken: createTokenVerifier(config.auth),
+    log,
+    acquireDatabase: async () => ({ db: handle.db, release: async () => {} }),
+  };
+  const app = createApp(runtime);
+  const server = serve({ fetch: app.fetch, port, hostname: host }, (info) => {
+    log.info('listening', { url: `http://${host}:${info.port}`, driver: handle.driver, data_dir: dataDir });
+    if (usesDevTokens) void printDevTokens(config.auth.hs256Secret!, `http://${host}:${info.port}`);
+  });
+
+  server.on('error', (error: NodeJS.ErrnoException) => {
+    log.error('listen_failed', { error_code: error.code, host, port, hint: 'Set PORT to a free port.' });
+    void handle.close().then(() => process.exit(1));
+  });
+
+  const stop = () => {
+    log.info('stopping');
+    server.close(() => void handle.close().then(() => process.exit(0)));
+  };
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+}
+
+async function localRootKey(dataDir: string): Promise<Uint8Array> {
+  const { key, created, path } = await readOrCreateKeyFile(dataDir, 'local-root-key');
+  log.warn('local_root_key', {
+    path,
+    created,
+    note: 'This root key file is for local use only; production wraps data keys with AWS KMS.',
+  });
+  return key;
+}
+
+async function printDevTokens(secret: Uint8Array, url: string): Promise<void> {
+  const admin = await signDevToken(secret, { subject: 'dev-admin', roles: ['admin'], name: 'Dev Admin' });
+  const member = await signDevToken(secret, { subject: 'dev-member', roles: [], name: 'Dev Member' });
+  process.stdout.write(
+    [
+      '',
+      `Switchboard is listening on ${url}`,
+      'Dev tokens (valid 7 days; make more with `npm run token -- --role admin|member --sub NAME`):',
+      `  export ADMIN_TOKEN=${admin}`,
+      `  export MEMBER_TOKEN=${member}`,
+      '',
+    ].join('\n'),
+  );
+}
+
+main().catch((error: unknown) => {
+  const message = error instanceof Error ? error.message : String(error);
+  log.error('startup_failed', { error_name: error instanceof Error ? error.name : 'Error', error_message: message });
+  process.exit(1);
+});
