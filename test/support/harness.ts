@@ -1,0 +1,115 @@
+/**
+ * The composed app on a fresh database, driven in process through `app.request`, with every
+ * log line captured and a token for each kind of caller.
+ */
+import { signDevToken } from '../../functions/auth/tokens.js';
+import { createApp } from '../../functions/app.js';
+import { createTokenVerifier } from '../../functions/auth/tokens.js';
+import { readConfig } from '../../functions/config.js';
+import type { Runtime } from '../../functions/env.js';
+import { createLogger } from '../../functions/log.js';
+import { Keyring, LocalKeyProvider, type KeyProvider, type KeyringOptions } from '../../db/crypto/index.js';
+import type { RoundTripListener } from '../../db/database.js';
+import { createTestDatabase, type TestDatabase } from './database.js';
+
+export const testJwtSecret = 'test-secret-test-secret-test-secret-0123456789';
+
+export type Caller = 'anonymous' | 'badSignature' | 'expired' | 'member' | 'otherMember' | 'admin';
+export const callers: Caller[] = ['anonymous', 'badSignature', 'expired', 'member', 'otherMember', 'admin'];
+
+export interface TestApp {
+  app: ReturnType<typeof createApp>;
+  runtime: Runtime;
+  database: TestDatabase;
+  keyring: Keyring;
+  provider: KeyProvider;
+  /** Every log line the app wrote, as written. */
+  logs: string[];
+  tokens: Record<Exclude<Caller, 'anonymous'>, string>;
+  /** Sends a request as `caller`; `body` is sent as JSON unless it is a string. */
+  request(method: string, path: string, options?: { as?: Caller; body?: unknown; headers?: Record<string, string> }): Promise<Response>;
+  /** Counts round trips while `run` runs. */
+  countRoundTrips(run: () => Promise<unknown>): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+export interface TestAppOptions {
+  rootKey?: Uint8Array;
+  provider?: KeyProvider;
+  keyring?: KeyringOptions;
+  allowLocalTargets?: boolean;
+}
+
+export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
+  let listener: RoundTripListener | undefined;
+  const database = await createTestDatabase({ onRoundTrip: (sql) => listener?.(sql) });
+  const provider =
+    options.provider ?? (await LocalKeyProvider.create(options.rootKey ?? crypto.getRandomValues(new Uint8Array(32))));
+  const keyring = new Keyring(provider, options.keyring);
+  const logs: string[] = [];
+  const config = readConfig({
+    AUTH_JWT_SECRET: testJwtSecret,
+    ALLOW_LOCAL_TARGETS: options.allowLocalTargets === false ? 'false' : 'true',
+  });
+  const runtime: Runtime = {
+    config,
+    keyring,
+    verifyToken: createTokenVerifier(config.auth),
+    log: createLogger((line) => logs.push(line)),
+    acquireDatabase: async () => ({ db: database.db, release: async () => {} }),
+  };
+  const app = createApp(runtime);
+  const tokens = await makeTokens();
+
+  return {
+    app,
+    runtime,
+    database,
+    keyring,
+    provider,
+    logs,
+    tokens,
+    request: (method, path, { as = 'admin', body, headers = {} } = {}) => {
+      const init: RequestInit = { method, headers: { ...headers } };
+      if (as !== 'anonymous') (init.headers as Record<string, string>).Authorization = `Bearer ${tokens[as]}`;
+      if (body !== undefined) {
+        init.body = typeof body === 'string' ? body : JSON.stringify(body);
+        (init.headers as Record<string, string>)['Content-Type'] ??= 'application/json';
+      }
+      return Promise.resolve(app.request(path, init));
+    },
+    countRoundTrips: async (run) => {
+      const statements: string[] = [];
+      listener = (sql) => statements.push(sql);
+      try {
+        await run();
+      } finally {
+        listener = undefined;
+      }
+      return statements;
+    },
+    close: () => database.close(),
+  };
+}
+
+async function makeTokens(): Promise<TestApp['tokens']> {
+  const secret = new TextEncoder().encode(testJwtSecret);
+  const wrongSecret = new TextEncoder().encode(`${testJwtSecret}-wrong`);
+  return {
+    admin: await signDevToken(secret, { subject: 'admin-1', roles: ['admin'], name: 'Ada Admin', email: 'ada@example.com' }),
+    member: await signDevToken(secret, { subject: 'member-1', roles: [], name: 'Mel Member' }),
+    otherMember: await signDevToken(secret, { subject: 'member-2', roles: ['viewer'], name: 'Otto Other' }),
+    expired: await signDevToken(secret, { subject: 'member-1', roles: [], expiresIn: -3600 }),
+    badSignature: await signDevToken(wrongSecret, { subject: 'admin-1', roles: ['admin'] }),
+  };
+}
+
+/** A realistic server body for each auth type; tests override fields as they need. */
+export function serverBody(slug: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    display_name: `Server ${slug}`,
+    slug,
+    url: `https://mcp.example.com/${slug}`,
+    ...overrides,
+  };
+}

@@ -1,0 +1,13 @@
+import { defineConfig } from 'vitest/config';
+
+// The Node suite: PGlite by default, PostgreSQL when TEST_DATABASE_URL is set. The Worker
+// suite runs inside workerd with its own configuration, vitest.workers.config.ts.
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    exclude: ['test/workers/**', 'node_modules/**'],
+    pool: 'forks',
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+  },
+});
