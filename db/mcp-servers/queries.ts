@@ -212,11 +212,12 @@ function viewColumns(actor: Actor) {
  */
 function authConnected(actor: Actor): SQL<boolean> {
   if (actor.kind !== 'user') return sql<boolean>`${t.authType} <> 'oauth2'`;
-  const tokens = mcpServerUserTokens;
-  return sql<boolean>`(${t.authType} <> 'oauth2' OR EXISTS (
-    SELECT 1 FROM ${tokens}
-    WHERE ${tokens.mcpServerConfigId} = ${t.id} AND ${tokens.userId} = ${actor.userId}
-      AND (${tokens.expiry} IS NULL OR ${tokens.expiry} > now())))`;
+  // Qualified by hand: drizzle leaves columns unqualified in a select list, where the
+  // subquery's own "id" would shadow the outer one.
+  return sql<boolean>`("mcp_server_configs"."auth_type" <> 'oauth2' OR EXISTS (
+    SELECT 1 FROM "mcp_server_user_tokens" AS "token"
+    WHERE "token"."mcp_server_config_id" = "mcp_server_configs"."id" AND "token"."user_id" = ${actor.userId}
+      AND ("token"."expiry" IS NULL OR "token"."expiry" > now())))`;
 }
 
 interface ViewRow extends McpServerSettings {
