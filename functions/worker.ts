@@ -57,7 +57,7 @@ export default {
       current = await isolate;
     } catch (error) {
       isolate = undefined;
-      // Misconfiguration: fail closed and say so in the log, not in the response.
+      // Misconfiguration: fail closed, with the reason in the log and not in the response.
       console.log(JSON.stringify({ level: 'error', event: 'startup_failed', error_message: (error as Error).message }));
       return Response.json(
         { code: 'service_unavailable', message: 'The service is not configured.', detail: '', validations: [] },

@@ -1,7 +1,7 @@
 /**
- * The keyring loads the data keys recorded in `dbcrypt_keys`, unwraps them through the key
- * provider, proves each one with its `test` canary, and keeps the plaintext keys in memory
- * for a bounded time so that the warm path makes no provider call.
+ * The keyring loads the data keys recorded in `dbcrypt_keys` and unwraps them through the key
+ * provider. It checks each one against its `test` canary and caches the plaintext keys for a
+ * bounded time, so the warm path makes no provider call.
  */
 import { desc, isNotNull } from 'drizzle-orm';
 import type { Database } from '../database.js';
@@ -35,7 +35,7 @@ interface KeySet {
   loadedAt: number;
 }
 
-/** The key provider cannot be reached; requests that need a key answer 503. */
+/** The key provider cannot be reached, so requests that need a key fail with 503. */
 export class KeyUnavailableError extends Error {
   readonly code = 'key_unavailable';
   constructor(

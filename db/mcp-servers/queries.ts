@@ -1,6 +1,6 @@
 /**
  * Authorised data access for MCP server configurations. Every function takes the actor and
- * checks it first; members only ever receive the redacted view of enabled servers, and no
+ * checks it first. Members only ever receive the redacted view of enabled servers. No
  * function here returns a secret or a ciphertext.
  */
 import { and, asc, eq, sql, type SQL } from 'drizzle-orm';
@@ -207,8 +207,8 @@ function viewColumns(actor: Actor) {
 }
 
 /**
- * True for servers without per-user auth; for `oauth2`, true when the caller holds a token
- * that has not expired.
+ * Builds the `auth_connected` flag: true for servers without per-user auth, and for `oauth2`
+ * true when the caller has a token that has not expired.
  */
 function authConnected(actor: Actor): SQL<boolean> {
   if (actor.kind !== 'user') return sql<boolean>`${t.authType} <> 'oauth2'`;
@@ -276,7 +276,7 @@ function definedSettings(input: McpServerPatch): Partial<McpServerSettings> {
   return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined));
 }
 
-/** The column values that reset the settings and secrets an auth type owns. */
+/** Returns the column values that reset the settings and secrets an auth type owns. */
 function clearedFields(authType: McpServerSettings['authType']): Record<string, unknown> {
   const cleared: Record<string, unknown> = {};
   for (const field of authTypeFields[authType]) {

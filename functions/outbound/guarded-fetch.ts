@@ -88,7 +88,7 @@ async function checkTarget(url: URL, options: GuardedFetchOptions): Promise<void
   }
   if (options.resolveHost && !host.startsWith('[') && !/^[\d.]+$/.test(host)) {
     // NOTE: the connection resolves the name again, so a DNS answer that changes between the
-    // two lookups can slip past; a Worker cannot reach private networks either way.
+    // two lookups can slip past. A Worker cannot reach private networks either way.
     const addresses = await options.resolveHost(host).catch(() => []);
     if (addresses.some(isBlockedAddress)) {
       throw new OutboundRequestError('blocked_target', `${host} resolves to a private, loopback or link-local address.`);

@@ -90,7 +90,7 @@ describe('POST /api/experimental/mcp/servers', () => {
 describe('GET /api/experimental/mcp/servers', () => {
   it('shows admins every server and members only enabled ones, redacted', async () => {
     const hidden = await create('list-hidden');
-    const shown = await create('list-shown', {
+    const enabledServer = await create('list-shown', {
       enabled: true,
       auth_type: 'api_key',
       api_key_header: 'X-Key',
@@ -99,13 +99,13 @@ describe('GET /api/experimental/mcp/servers', () => {
     });
 
     const adminList = (await (await t.request('GET', base)).json()) as { id: string }[];
-    expect(adminList.map((s) => s.id)).toEqual(expect.arrayContaining([hidden.id, shown.id]));
+    expect(adminList.map((s) => s.id)).toEqual(expect.arrayContaining([hidden.id, enabledServer.id]));
 
     const memberResponse = await t.request('GET', base, { as: 'member' });
     expect(memberResponse.status).toBe(200);
     const memberList = (await memberResponse.json()) as Record<string, unknown>[];
     expect(memberList.map((s) => s.id)).not.toContain(hidden.id);
-    const redacted = memberList.find((s) => s.id === shown.id);
+    const redacted = memberList.find((s) => s.id === enabledServer.id);
     expect(redacted).toMatchObject({
       url: '',
       transport: '',
@@ -211,8 +211,8 @@ describe('PATCH /api/experimental/mcp/servers/{id}', () => {
       oauth2_auth_url: 'https://auth.example.com/a',
       oauth2_token_url: 'https://auth.example.com/t',
     });
-    const kept = await (await t.request('PATCH', `${base}/${server.id}`, { body: { oauth2_scopes: 'a b' } })).json();
-    expect(kept.has_oauth2_secret).toBe(true);
+    const unchanged = await (await t.request('PATCH', `${base}/${server.id}`, { body: { oauth2_scopes: 'a b' } })).json();
+    expect(unchanged.has_oauth2_secret).toBe(true);
     const removed = await (await t.request('PATCH', `${base}/${server.id}`, { body: { oauth2_client_secret: null } })).json();
     expect(removed.has_oauth2_secret).toBe(false);
   });
@@ -224,7 +224,7 @@ describe('PATCH /api/experimental/mcp/servers/{id}', () => {
     expect((await response.json()).validations).toEqual([{ field: 'api_key_value', detail: expect.any(String) }]);
   });
 
-  it('answers 409 when the new slug is taken and 404 for an unknown id', async () => {
+  it('rejects a taken slug and an unknown id', async () => {
     await create('patch-taken');
     const server = await create('patch-mine');
     expect((await t.request('PATCH', `${base}/${server.id}`, { body: { slug: 'patch-taken' } })).status).toBe(409);

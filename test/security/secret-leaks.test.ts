@@ -75,7 +75,7 @@ describe('secret handling', () => {
     const tables = ['users', 'mcp_server_configs', 'mcp_server_user_tokens', 'chats', 'chat_messages', 'dbcrypt_keys'];
     for (const table of tables) {
       const result = await t.database.db.execute(sql.raw(`SELECT row_to_json(r)::text AS row FROM ${table} r`));
-      const dump = JSON.stringify(result.rows ?? result);
+      const dump = JSON.stringify((result as { rows?: unknown[] }).rows ?? result);
       for (const secret of Object.values(secrets)) expect(dump, `${table} holds a plaintext secret`).not.toContain(secret);
     }
   });

@@ -17,6 +17,13 @@ export const testJwtSecret = 'test-secret-test-secret-test-secret-0123456789';
 export type Caller = 'anonymous' | 'badSignature' | 'expired' | 'member' | 'otherMember' | 'admin';
 export const callers: Caller[] = ['anonymous', 'badSignature', 'expired', 'member', 'otherMember', 'admin'];
 
+/** A response whose JSON body tests read without declaring its type first. */
+export type TestResponse = Omit<Response, 'json' | 'clone'> & {
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  json(): Promise<any>;
+  clone(): TestResponse;
+};
+
 export interface TestApp {
   app: ReturnType<typeof createApp>;
   runtime: Runtime;
@@ -27,7 +34,7 @@ export interface TestApp {
   logs: string[];
   tokens: Record<Exclude<Caller, 'anonymous'>, string>;
   /** Sends a request as `caller`; `body` is sent as JSON unless it is a string. */
-  request(method: string, path: string, options?: { as?: Caller; body?: unknown; headers?: Record<string, string> }): Promise<Response>;
+  request(method: string, path: string, options?: { as?: Caller; body?: unknown; headers?: Record<string, string> }): Promise<TestResponse>;
   /** Counts round trips while `run` runs. */
   countRoundTrips(run: () => Promise<unknown>): Promise<string[]>;
   close(): Promise<void>;
@@ -76,7 +83,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
         init.body = typeof body === 'string' ? body : JSON.stringify(body);
         (init.headers as Record<string, string>)['Content-Type'] ??= 'application/json';
       }
-      return Promise.resolve(app.request(path, init));
+      return Promise.resolve(app.request(path, init)) as Promise<TestResponse>;
     },
     countRoundTrips: async (run) => {
       const statements: string[] = [];
@@ -104,7 +111,7 @@ async function makeTokens(): Promise<TestApp['tokens']> {
   };
 }
 
-/** A realistic server body for each auth type; tests override fields as they need. */
+/** Builds a minimal valid create body; tests override fields as they need. */
 export function serverBody(slug: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     display_name: `Server ${slug}`,
