@@ -11,16 +11,12 @@ import { ApiError, errorResponse, handleError, validationHook } from './errors.j
 import { limitBody, requireJsonBody } from './middleware/body.js';
 import { withDatabase } from './middleware/database.js';
 import { requestLog } from './middleware/request-log.js';
-import createMcpServer from './mcp/servers/create.js';
-import deleteMcpServer from './mcp/servers/delete.js';
-import getMcpServer from './mcp/servers/get.js';
-import listMcpServers from './mcp/servers/list.js';
-import updateMcpServer from './mcp/servers/update.js';
+import { apiPrefix, endpoints } from './endpoints.js';
+import docs from './meta/docs.js';
+import healthz from './meta/healthz.js';
+import openapi from './meta/openapi.js';
 
-export const apiPrefix = '/api/experimental';
-
-/** Every endpoint under `apiPrefix`, in the order they are matched. */
-export const endpoints = [listMcpServers, createMcpServer, getMcpServer, updateMcpServer, deleteMcpServer];
+export { apiPrefix, endpoints };
 
 export function createApp(runtime: Runtime): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
@@ -34,8 +30,11 @@ export function createApp(runtime: Runtime): OpenAPIHono<AppEnv> {
   );
   app.use('*', requestId());
   app.use('*', requestLog());
-  app.use(`${apiPrefix}/*`, limitBody(), requireJsonBody(), withDatabase());
+  app.route('/', healthz);
+  app.route(apiPrefix, openapi);
+  app.route(apiPrefix, docs);
 
+  app.use(`${apiPrefix}/*`, limitBody(), requireJsonBody(), withDatabase());
   for (const endpoint of endpoints) app.route(apiPrefix, endpoint);
 
   app.notFound((c) => errorResponse(c, new ApiError(404, 'route_not_found', 'No such route.', `${c.req.method} is not served here.`)));

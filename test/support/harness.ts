@@ -11,6 +11,7 @@ import { createLogger } from '../../functions/log.js';
 import { Keyring, LocalKeyProvider, type KeyProvider, type KeyringOptions } from '../../db/crypto/index.js';
 import type { RoundTripListener } from '../../db/database.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
+import { openApiMismatch } from './openapi-check.js';
 
 export const testJwtSecret = 'test-secret-test-secret-test-secret-0123456789';
 
@@ -83,7 +84,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
         init.body = typeof body === 'string' ? body : JSON.stringify(body);
         (init.headers as Record<string, string>)['Content-Type'] ??= 'application/json';
       }
-      return Promise.resolve(app.request(path, init)) as Promise<TestResponse>;
+      return checkedRequest(app, method, path, init);
     },
     countRoundTrips: async (run) => {
       const statements: string[] = [];
@@ -97,6 +98,14 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     },
     close: () => database.close(),
   };
+}
+
+/** Sends the request and fails the test when the response breaks the OpenAPI document. */
+async function checkedRequest(app: TestApp['app'], method: string, path: string, init: RequestInit): Promise<TestResponse> {
+  const response = await app.request(path, init);
+  const mismatch = openApiMismatch(method, path, response.status, response.headers.get('Content-Type') ?? '', await response.clone().text());
+  if (mismatch) throw new Error(mismatch);
+  return response as TestResponse;
 }
 
 async function makeTokens(): Promise<TestApp['tokens']> {

@@ -19,6 +19,7 @@ const route = createRoute({
       content: { 'application/json': { schema: z.array(McpServerConfigSchema) } },
     },
     401: errorResponses[401],
+    default: errorResponses.default,
   },
 });
 

@@ -213,6 +213,10 @@ export const IdParams = z.object({
 
 export const errorResponses = {
   400: { description: 'Invalid id or body', content: { 'application/json': { schema: ErrorSchema } } },
+  default: {
+    description: 'Any other error: 413 and 415 for a body that is too large or not JSON, 503 with Retry-After when the key service is unavailable, 500',
+    content: { 'application/json': { schema: ErrorSchema } },
+  },
   401: { description: 'Missing or invalid bearer token', content: { 'application/json': { schema: ErrorSchema } } },
 } as const;
 
