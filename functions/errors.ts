@@ -72,6 +72,10 @@ function toApiError(error: Error, c: Context<AppEnv>): ApiError {
     });
   }
   if (error instanceof HTTPException) return fromHttpException(error);
+  if (isDatabaseUnavailable(error)) {
+    c.var.runtime?.log.error('database_unavailable', { request_id: c.var.requestId, sqlstate: sqlStateOf(error), error_code: networkCodeOf(error) });
+    return new ApiError(503, 'database_unavailable', 'The database is unavailable.', 'Retry later.', [], { 'Retry-After': '2' });
+  }
 
   c.var.runtime?.log.error('unhandled_error', {
     request_id: c.var.requestId,
@@ -84,6 +88,32 @@ function toApiError(error: Error, c: Context<AppEnv>): ApiError {
         : error.message,
   });
   return new ApiError(500, 'internal_error', 'Internal server error.', 'The error was logged; retry or report the request id.');
+}
+
+/**
+ * True when the database cannot be reached or went away: SQLSTATE class 08 (connection
+ * exception), 57P01 to 57P03 (shutdown, crash, cannot connect now), or a socket error.
+ */
+function isDatabaseUnavailable(error: unknown): boolean {
+  const state = sqlStateOf(error);
+  if (state && (state.startsWith('08') || /^57P0[123]$/.test(state))) return true;
+  if (networkCodeOf(error)) return true;
+  for (let current = error, depth = 0; current instanceof Error && depth < 4; depth++) {
+    if (/Connection terminated|connection is closed|Client has encountered a connection error/i.test(current.message)) return true;
+    current = current.cause;
+  }
+  return false;
+}
+
+const networkCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH']);
+
+function networkCodeOf(error: unknown): string | undefined {
+  for (let current = error, depth = 0; current && typeof current === 'object' && depth < 4; depth++) {
+    const { code } = current as { code?: unknown };
+    if (typeof code === 'string' && networkCodes.has(code)) return code;
+    current = (current as { cause?: unknown }).cause;
+  }
+  return undefined;
 }
 
 function fromHttpException(error: HTTPException): ApiError {
