@@ -9,8 +9,11 @@ import type * as schema from './schema.js';
 export type Schema = typeof schema;
 export type Database = PgDatabase<PgQueryResultHKT, Schema>;
 
-/** Called once per statement sent to the server, for tests and benchmarks that count round trips. */
-export type RoundTripListener = (sqlText: string) => void;
+/**
+ * Called once per statement sent to the server, for tests and benchmarks that count round
+ * trips. `params` are bound values, which can be ciphertexts: never log them.
+ */
+export type RoundTripListener = (sqlText: string, params?: unknown[]) => void;
 
 /** An open database and the way to release it. */
 export interface DatabaseHandle {

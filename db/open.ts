@@ -57,7 +57,7 @@ function openNodePostgres(databaseUrl: string, max: number, onRoundTrip?: RoundT
     pool.on('connect', (client) => {
       const query = client.query.bind(client) as (...args: unknown[]) => unknown;
       (client as { query: unknown }).query = (...args: unknown[]) => {
-        onRoundTrip(sqlTextOf(args[0]));
+        onRoundTrip(sqlTextOf(args[0]), paramsOf(args));
         return query(...args);
       };
     });
@@ -76,7 +76,7 @@ function countPgliteRoundTrips(client: PGlite, onRoundTrip: RoundTripListener): 
     for (const method of ['query', 'exec'] as const) {
       const original = target[method].bind(target) as (...args: unknown[]) => unknown;
       (target as Record<string, unknown>)[method] = (...args: unknown[]) => {
-        onRoundTrip(sqlTextOf(args[0]));
+        onRoundTrip(sqlTextOf(args[0]), paramsOf(args));
         return original(...args);
       };
     }
@@ -89,6 +89,13 @@ function countPgliteRoundTrips(client: PGlite, onRoundTrip: RoundTripListener): 
       wrap(tx as unknown as Queryable);
       return callback(tx);
     });
+}
+
+function paramsOf(args: unknown[]): unknown[] | undefined {
+  if (Array.isArray(args[1])) return args[1];
+  const first = args[0];
+  if (first && typeof first === 'object' && 'values' in first && Array.isArray(first.values)) return first.values;
+  return undefined;
 }
 
 function sqlTextOf(query: unknown): string {
