@@ -308,6 +308,16 @@ describe('tokens', () => {
     expect((await response.json()).code).toBe('unauthenticated');
   });
 
+  it('authentication runs before body validation', async () => {
+    const anonymous = await send('POST', base, { as: 'anonymous', body: '{"display_name":' });
+    const member = await send('POST', base, { as: 'member', body: { slug: 'Not A Slug' } });
+
+    expect(anonymous.status).toBe(401);
+    expect((await anonymous.json()).validations).toEqual([]);
+    expect(member.status).toBe(403);
+    expect((await member.json()).validations).toEqual([]);
+  });
+
   it('lower-case scheme is accepted', async () => {
     const response = await rawRequest(t, 'GET', base, { headers: { Authorization: `bearer ${t.tokens.member}` } });
 
