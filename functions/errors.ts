@@ -122,6 +122,9 @@ function fromHttpException(error: HTTPException): ApiError {
       { field: 'body', detail: 'Not valid JSON.' },
     ]);
   }
+  if (error.status === 415) {
+    return new ApiError(415, 'unsupported_media_type', 'The request body must be JSON.', 'Send Content-Type: application/json.');
+  }
   if (error.status === 413) {
     return new ApiError(413, 'payload_too_large', 'The request body is too large.', 'Send at most 64 KiB.');
   }

@@ -86,7 +86,8 @@ export async function createMcpServerConfig(
 
 /**
  * Applies the fields present in `patch`. Changing `auth_type` clears the settings and
- * secrets of the old type, and the users' tokens when it leaves `oauth2`.
+ * secrets of the old type. Users' tokens are deleted when the server leaves `oauth2` or its
+ * URL, client id or OAuth endpoints change.
  * @throws AccessDeniedError for members.
  * @throws NotFoundError when the id is unknown.
  * @throws ValidationError when the merged configuration breaks a rule.
@@ -142,7 +143,7 @@ export async function updateMcpServerConfig(
         })
         .where(eq(t.id, id))
         .returning(viewColumns(actor));
-      if (leavingAuthType && current.authType === 'oauth2') {
+      if (current.authType === 'oauth2' && (leavingAuthType || tokenAudienceChanged(currentSettings, patch))) {
         await tx.delete(mcpServerUserTokens).where(eq(mcpServerUserTokens.mcpServerConfigId, id));
       }
       return updated!;
@@ -207,8 +208,9 @@ function viewColumns(actor: Actor) {
 }
 
 /**
- * Builds the `auth_connected` flag: true for servers without per-user auth, and for `oauth2`
- * true when the caller has a token that has not expired.
+ * Builds the `auth_connected` flag: true for servers without per-user auth. For `oauth2` it
+ * is true when the caller has a token that has not expired, or one that can be refreshed
+ * because it has a refresh token and no refresh has failed for good.
  */
 function authConnected(actor: Actor): SQL<boolean> {
   if (actor.kind !== 'user') return sql<boolean>`${t.authType} <> 'oauth2'`;
@@ -217,7 +219,8 @@ function authConnected(actor: Actor): SQL<boolean> {
   return sql<boolean>`("mcp_server_configs"."auth_type" <> 'oauth2' OR EXISTS (
     SELECT 1 FROM "mcp_server_user_tokens" AS "token"
     WHERE "token"."mcp_server_config_id" = "mcp_server_configs"."id" AND "token"."user_id" = ${actor.userId}
-      AND ("token"."expiry" IS NULL OR "token"."expiry" > now())))`;
+      AND ("token"."expiry" IS NULL OR "token"."expiry" > now()
+        OR ("token"."refresh_token" IS NOT NULL AND "token"."refresh_failure_reason" IS NULL))))`;
 }
 
 interface ViewRow extends McpServerSettings {
@@ -268,6 +271,15 @@ function toView(row: ViewRow, actor: Actor): McpServerConfigView {
     oauth2_scopes: '',
     api_key_header: '',
   };
+}
+
+/**
+ * True when a patch points an OAuth server at another resource, client or provider. Tokens
+ * issued for the old ones must not be sent to the new, so they are deleted.
+ */
+function tokenAudienceChanged(current: McpServerSettings, patch: McpServerPatch): boolean {
+  const fields = ['url', 'oauth2ClientId', 'oauth2AuthUrl', 'oauth2TokenUrl'] as const;
+  return fields.some((field) => patch[field] !== undefined && patch[field] !== current[field]);
 }
 
 /** Drops undefined entries and the secret fields, leaving the settings to write. */

@@ -26,15 +26,23 @@ export class InvalidTokenError extends Error {
 
 const asymmetricAlgorithms = ['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'EdDSA'];
 
+/** Claim text that PostgreSQL can store and a log can show: no control characters or unpaired surrogates. */
+const claimText = (max: number) =>
+  z
+    .string()
+    .max(max)
+    .regex(/^[^\u0000-\u001f\u007f-\u009f]*$/)
+    .refine((value) => !/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(value));
+
 const claimsSchema = z.object({
-  sub: z.string().min(1).max(255),
-  email: z.string().max(320).optional(),
-  name: z.string().max(255).optional(),
-  preferred_username: z.string().max(255).optional(),
+  sub: claimText(255).min(1),
+  email: claimText(320).optional(),
+  name: claimText(255).optional(),
+  preferred_username: claimText(255).optional(),
 });
 
 /** Roles arrive as an array of strings, or as one space-separated string as some providers send. */
-const rolesSchema = z.union([z.array(z.string().max(100)).max(100), z.string().max(4000)]).optional();
+const rolesSchema = z.union([z.array(claimText(100)).max(100), claimText(4000)]).optional();
 
 export function createTokenVerifier(config: AuthConfig): TokenVerifier {
   const options: JWTVerifyOptions = {

@@ -21,7 +21,8 @@ export function requireJsonBody() {
   return createMiddleware<AppEnv>(async (c, next) => {
     if (['POST', 'PUT', 'PATCH'].includes(c.req.method)) {
       const type = c.req.header('Content-Type') ?? '';
-      if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type)) {
+      // The same media types Hono's JSON validator accepts: application/json and application/*+json.
+      if (!/^application\/(?:[a-z.-]+\+)?json\s*(?:;|$)/i.test(type)) {
         throw new ApiError(415, 'unsupported_media_type', 'The request body must be JSON.', 'Send Content-Type: application/json.');
       }
     }

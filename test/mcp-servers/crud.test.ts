@@ -271,3 +271,39 @@ async function insertToken(serverId: string, subject: string, expiry: Date | nul
     expiry,
   });
 }
+
+describe('PATCH of an OAuth server’s endpoints', () => {
+  it.each([
+    ['url', { url: 'https://elsewhere.example.com/mcp' }],
+    ['client id', { oauth2_client_id: 'another-client' }],
+    ['token url', { oauth2_token_url: 'https://evil.example.com/token' }],
+  ])('deletes users’ tokens when the %s changes', async (_name, patch) => {
+    const server = await create(`audience-${Object.keys(patch)[0]!.replace(/_/g, '-')}`, {
+      enabled: true,
+      auth_type: 'oauth2',
+      oauth2_client_id: 'c',
+      oauth2_auth_url: 'https://auth.example.com/a',
+      oauth2_token_url: 'https://auth.example.com/t',
+    });
+    await insertToken(server.id, 'member-1', null);
+
+    expect((await t.request('PATCH', `${base}/${server.id}`, { body: patch })).status).toBe(200);
+
+    const member = await (await t.request('GET', `${base}/${server.id}`, { as: 'member' })).json();
+    expect(member.auth_connected).toBe(false);
+  });
+
+  it('keeps tokens when only the description changes', async () => {
+    const server = await create('audience-same', {
+      enabled: true,
+      auth_type: 'oauth2',
+      oauth2_client_id: 'c',
+      oauth2_auth_url: 'https://auth.example.com/a',
+      oauth2_token_url: 'https://auth.example.com/t',
+    });
+    await insertToken(server.id, 'member-1', null);
+    await t.request('PATCH', `${base}/${server.id}`, { body: { description: 'new words', url: 'https://mcp.example.com/audience-same' } });
+    const member = await (await t.request('GET', `${base}/${server.id}`, { as: 'member' })).json();
+    expect(member.auth_connected).toBe(true);
+  });
+});

@@ -12,8 +12,12 @@ import {
   type McpServerPatch,
 } from '../../../db/mcp-servers/types.js';
 
-const controlCharacters = /[\u0000-\u001f\u007f]/;
-const controlCharactersExceptNewlines = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f]/;
+/** C0 and C1 controls, and the bidirectional overrides that can make text display as other text. */
+const controlCharacters = /[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+const controlCharactersExceptNewlines = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/;
+/** A UTF-16 surrogate without its pair; such a string cannot be stored as sent. */
+const loneSurrogate = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const wellFormed = [(value: string) => !loneSurrogate.test(value), { message: 'Contains an unpaired UTF-16 surrogate; send valid Unicode.' }] as const;
 /** RFC 9110 section 5.6.2 `token`, the grammar of a header name. */
 const headerNamePattern = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 /** Visible ASCII, space and tab: what every HTTP stack accepts in a header value. */
@@ -36,7 +40,10 @@ const reservedHeaders = new Set([
   'mcp-session-id',
   'mcp-protocol-version',
   'last-event-id',
+  'expect',
 ]);
+/** Names that JavaScript objects treat specially; a header map cannot hold them faithfully. */
+const objectKeyNames = new Set(['__proto__', 'constructor', 'prototype']);
 
 const maxListEntries = 500;
 const maxCustomHeaders = 32;
@@ -46,6 +53,7 @@ const text = (max: number, options: { multiline?: boolean } = {}) =>
     .string()
     .trim()
     .max(max, `Use at most ${max} characters.`)
+    .refine(...wellFormed)
     .refine((value) => !(options.multiline ? controlCharactersExceptNewlines : controlCharacters).test(value), {
       message: 'Control characters are not allowed.',
     });
@@ -63,6 +71,7 @@ const url = z
   .string()
   .trim()
   .max(2048, 'Use at most 2048 characters.')
+  .refine(...wellFormed)
   .superRefine((value, ctx) => {
     const problem = urlProblem(value);
     if (problem) ctx.addIssue({ code: 'custom', message: problem });
@@ -91,7 +100,14 @@ const headerName = z
   .refine((name) => !reservedHeaders.has(name.toLowerCase()), { message: 'This header is set by Switchboard itself.' });
 
 const customHeaders = z
-  .record(z.string(), secret(8192))
+  .unknown()
+  .superRefine((value, ctx) => {
+    if (!value || typeof value !== 'object') return;
+    for (const name of Object.keys(value)) {
+      if (objectKeyNames.has(name.trim())) ctx.addIssue({ code: 'custom', path: [name], message: 'This header name is not accepted.' });
+    }
+  })
+  .pipe(z.record(z.string(), secret(8192)))
   .superRefine((headers, ctx) => {
     const names = Object.keys(headers);
     if (names.length > maxCustomHeaders) {
@@ -117,7 +133,8 @@ const toolList = z
       .trim()
       .min(1, 'Tool names must not be empty.')
       .max(128, 'Use at most 128 characters.')
-      .regex(/^[^\s\u0000-\u001f\u007f]+$/, 'Tool names have no spaces or control characters.'),
+      .regex(/^[^\s\u0000-\u001f\u007f-\u009f]+$/, 'Tool names have no spaces or control characters.')
+      .refine(...wellFormed),
   )
   .max(maxListEntries, `Use at most ${maxListEntries} entries.`)
   .transform((names) => [...new Set(names)].sort());
@@ -293,8 +310,11 @@ function urlProblem(value: string): string | undefined {
     return 'Expected an absolute URL such as https://mcp.example.com/mcp.';
   }
   if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return 'Use an https URL.';
-  if (parsed.username || parsed.password) return 'Put credentials in the auth fields, not in the URL.';
-  if (parsed.hash) return 'Remove the #fragment.';
+  // The parser reports `https://@host/` and `https://host/#` as having no userinfo or fragment.
+  if (parsed.username || parsed.password || /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*@/i.test(value)) {
+    return 'Put credentials in the auth fields, not in the URL.';
+  }
+  if (parsed.hash || value.includes('#')) return 'Remove the #fragment.';
   if (controlCharacters.test(value) || /\s/.test(value)) return 'URLs must not contain spaces or control characters.';
   return undefined;
 }
