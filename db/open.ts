@@ -51,8 +51,11 @@ async function openPglite(dataDir: string | undefined, onRoundTrip?: RoundTripLi
 
 function openNodePostgres(databaseUrl: string, max: number, onRoundTrip?: RoundTripListener): DatabaseHandle {
   const pool = new pg.Pool({ connectionString: databaseUrl, max });
-  // An idle client that loses its connection emits here; without a listener Node exits.
+  // A client that loses its connection emits `error`, idle in the pool or checked out
+  // between two statements of a transaction; without a listener Node exits. The statement
+  // that was running fails on its own and reaches the error handler.
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   if (onRoundTrip) {
     pool.on('connect', (client) => {
       const query = client.query.bind(client) as (...args: unknown[]) => unknown;
