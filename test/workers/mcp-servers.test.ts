@@ -1,5 +1,5 @@
 /**
- * The Worker entry inside workerd, on PostgreSQL through the Neon driver: each request goes
+ * The Worker entry inside workerd, on PostgreSQL through the Neon driver. Each request goes
  * through `exports.default.fetch`, so every call is its own Worker request, as in production.
  */
 import { env, exports } from 'cloudflare:workers';
@@ -72,8 +72,8 @@ describe.skipIf(skipReason !== '')('Worker entry on PostgreSQL through Neon', ()
     expect(error.validations.map((violation) => violation.field)).toEqual(['slug']);
   });
 
-  // Each request is its own Worker request, and on a keyring that has loaded no key yet they
-  // share one key load and race to create the first data key.
+  // On a keyring that has loaded no key yet, these requests share one key load and race to
+  // create the first data key. As the admin's first writes, they also race to insert the user.
   it('creates servers concurrently on a cold keyring', async () => {
     const slugs = ['parallel-1', 'parallel-2', 'parallel-3', 'parallel-4'];
 
