@@ -2,7 +2,7 @@
  * Users appear the first time a write needs them. Their id is a name-based UUID (RFC 9562,
  * version 5) of the token subject, so a request knows its user id without a lookup.
  */
-import { sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 import type { UserActor } from './actor.js';
 import type { Database } from './database.js';
 import { users } from './schema.js';
@@ -24,27 +24,33 @@ export async function userIdForSubject(subject: string): Promise<string> {
 }
 
 /**
- * Inserts the acting user or refreshes its profile from the token. Runs inside the caller's
- * transaction; only the user itself reaches this, so no further check is needed.
+ * Inserts the acting user or refreshes its profile from the token, in one statement. It runs
+ * inside the caller's transaction, and only the user itself reaches it, so no further check
+ * is needed.
+ *
+ * `ON CONFLICT (id) DO UPDATE` would not do, because its arbiter is only the primary key:
+ * two transactions inserting the same new user at once would fail on `users_subject_unique`
+ * instead of waiting. `ON CONFLICT DO NOTHING` covers every unique index, and the refresh of
+ * an existing row is an UPDATE in a CTE of the same statement. When first writes race, the
+ * row keeps the profile of the transaction that committed first.
  */
 export async function upsertUser(db: Database, actor: UserActor): Promise<void> {
+  const profile = { username: actor.username, email: actor.email, roles: actor.roles };
+  const refreshed = db.$with('refreshed').as(
+    db
+      .update(users)
+      .set({ ...profile, updatedAt: sql`now()` })
+      .where(
+        and(
+          eq(users.id, actor.userId),
+          sql`(${users.username}, ${users.email}, ${users.roles}) IS DISTINCT FROM (${sql.param(actor.username, users.username)}::text, ${sql.param(actor.email, users.email)}::text, ${sql.param(actor.roles, users.roles)}::text[])`,
+        ),
+      )
+      .returning({ id: users.id }),
+  );
   await db
+    .with(refreshed)
     .insert(users)
-    .values({
-      id: actor.userId,
-      subject: actor.subject,
-      username: actor.username,
-      email: actor.email,
-      roles: actor.roles,
-    })
-    .onConflictDoUpdate({
-      target: users.id,
-      set: {
-        username: sql`excluded.username`,
-        email: sql`excluded.email`,
-        roles: sql`excluded.roles`,
-        updatedAt: sql`now()`,
-      },
-      setWhere: sql`(${users.username}, ${users.email}, ${users.roles}) IS DISTINCT FROM (excluded.username, excluded.email, excluded.roles)`,
-    });
+    .values({ id: actor.userId, subject: actor.subject, ...profile })
+    .onConflictDoNothing();
 }

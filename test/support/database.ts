@@ -1,6 +1,7 @@
 /**
  * A fresh, migrated database per test file: in-memory PGlite by default, or a new database
- * on the PostgreSQL server named by TEST_DATABASE_URL, dropped again on close.
+ * on the PostgreSQL server named by TEST_DATABASE_URL (or by `serverUrl`), dropped again on
+ * close.
  */
 import pg from 'pg';
 import type { DatabaseHandle, RoundTripListener } from '../../db/database.js';
@@ -13,16 +14,23 @@ export interface TestDatabase extends DatabaseHandle {
   url: string | undefined;
 }
 
-export async function createTestDatabase(options: { onRoundTrip?: RoundTripListener } = {}): Promise<TestDatabase> {
-  if (!testDatabaseUrl) {
+export interface TestDatabaseOptions {
+  onRoundTrip?: RoundTripListener;
+  /** A PostgreSQL server to create the database on; defaults to TEST_DATABASE_URL. */
+  serverUrl?: string;
+}
+
+export async function createTestDatabase(options: TestDatabaseOptions = {}): Promise<TestDatabase> {
+  const serverUrl = options.serverUrl ?? testDatabaseUrl;
+  if (!serverUrl) {
     const handle = await openDatabase(options.onRoundTrip ? { onRoundTrip: options.onRoundTrip } : {});
     await migrateDatabase(handle);
     return { ...handle, url: undefined };
   }
 
   const name = `switchboard_test_${crypto.randomUUID().replace(/-/g, '')}`;
-  await withAdminClient((client) => client.query(`CREATE DATABASE ${name}`));
-  const url = new URL(testDatabaseUrl);
+  await withAdminClient(serverUrl, (client) => client.query(`CREATE DATABASE ${name}`));
+  const url = new URL(serverUrl);
   url.pathname = `/${name}`;
   const handle = await openDatabase({
     databaseUrl: url.toString(),
@@ -34,13 +42,13 @@ export async function createTestDatabase(options: { onRoundTrip?: RoundTripListe
     url: url.toString(),
     close: async () => {
       await handle.close();
-      await withAdminClient((client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+      await withAdminClient(serverUrl, (client) => client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
     },
   };
 }
 
-async function withAdminClient<T>(run: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: testDatabaseUrl });
+async function withAdminClient<T>(serverUrl: string, run: (client: pg.Client) => Promise<T>): Promise<T> {
+  const client = new pg.Client({ connectionString: serverUrl });
   await client.connect();
   try {
     return await run(client);
