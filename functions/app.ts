@@ -11,16 +11,34 @@ import { ApiError, errorResponse, handleError, validationHook } from './errors.j
 import { limitBody, requireJsonBody } from './middleware/body.js';
 import { withDatabase } from './middleware/database.js';
 import { requestLog } from './middleware/request-log.js';
+import addChatMessage from './chats/add-message.js';
+import createChat from './chats/create.js';
+import getChat from './chats/get.js';
+import getChatTools from './chats/tools.js';
 import createMcpServer from './mcp/servers/create.js';
 import deleteMcpServer from './mcp/servers/delete.js';
 import getMcpServer from './mcp/servers/get.js';
 import listMcpServers from './mcp/servers/list.js';
 import updateMcpServer from './mcp/servers/update.js';
+import getMcpServerTools from './mcp/tools/get.js';
+import refreshMcpServerTools from './mcp/tools/refresh.js';
 
 export const apiPrefix = '/api/experimental';
 
 /** Every endpoint under `apiPrefix`, in the order they are matched. */
-export const endpoints = [listMcpServers, createMcpServer, getMcpServer, updateMcpServer, deleteMcpServer];
+export const endpoints = [
+  listMcpServers,
+  createMcpServer,
+  getMcpServer,
+  updateMcpServer,
+  deleteMcpServer,
+  getMcpServerTools,
+  refreshMcpServerTools,
+  createChat,
+  getChat,
+  addChatMessage,
+  getChatTools,
+];
 
 export function createApp(runtime: Runtime): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });

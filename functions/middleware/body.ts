@@ -1,6 +1,7 @@
 /**
  * Request body guards for the JSON API: a 64 KiB cap and a JSON media type on every request
  * that carries a body, both answered in the error shape before any handler parses anything.
+ * A POST without a body, such as a refresh, needs no media type.
  */
 import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
@@ -19,7 +20,7 @@ export const limitBody = () =>
 
 export function requireJsonBody() {
   return createMiddleware<AppEnv>(async (c, next) => {
-    if (['POST', 'PUT', 'PATCH'].includes(c.req.method)) {
+    if (['POST', 'PUT', 'PATCH'].includes(c.req.method) && hasBody(c.req.raw)) {
       const type = c.req.header('Content-Type') ?? '';
       if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type)) {
         throw new ApiError(415, 'unsupported_media_type', 'The request body must be JSON.', 'Send Content-Type: application/json.');
@@ -27,4 +28,12 @@ export function requireJsonBody() {
     }
     await next();
   });
+}
+
+/** A request without `Transfer-Encoding` and with no or a zero `Content-Length` has no body (RFC 9112 section 6.3). */
+function hasBody(request: Request): boolean {
+  if (request.headers.has('Transfer-Encoding')) return true;
+  const length = request.headers.get('Content-Length');
+  if (length !== null) return length.trim() !== '0';
+  return request.body !== null;
 }
