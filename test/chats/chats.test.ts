@@ -1,13 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { chats } from '../../db/schema.js';
 import { createTestApp, serverBody, type Caller, type TestApp } from '../support/harness.js';
 
 let t: TestApp;
-const ids: Record<string, string> = {};
+type ServerName = 'defaultOnA' | 'defaultOnB' | 'defaultOff' | 'forceOn' | 'disabled' | 'deleted';
+const ids = {} as Record<ServerName, string>;
+
+/** Response bodies are checked field by field below, so they are read untyped. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+async function json(response: Response): Promise<any> {
+  return response.json();
+}
 
 async function createServer(slug: string, overrides: Record<string, unknown>): Promise<string> {
   const response = await t.request('POST', '/api/experimental/mcp/servers', { body: serverBody(slug, overrides) });
   expect(response.status).toBe(201);
-  return ((await response.json()) as { id: string }).id;
+  return (await json(response)).id;
 }
 
 async function createChat(body: Record<string, unknown>, as: Caller = 'member'): Promise<Response> {
@@ -16,7 +24,7 @@ async function createChat(body: Record<string, unknown>, as: Caller = 'member'):
 
 async function chatIdOf(response: Response): Promise<string> {
   expect(response.status).toBe(201);
-  return ((await response.json()) as { id: string }).id;
+  return (await json(response)).id;
 }
 
 beforeAll(async () => {
@@ -36,7 +44,7 @@ describe('POST /api/experimental/chats', () => {
   it('starts with the enabled default_on servers when mcp_server_ids is absent', async () => {
     const response = await createChat({});
     expect(response.status).toBe(201);
-    const chat = await response.json();
+    const chat = await json(response);
     expect(chat.mcp_server_ids).toEqual([ids.defaultOnA, ids.defaultOnB]);
     expect(chat.title).toBe('Triage');
     expect(chat.messages).toHaveLength(1);
@@ -44,18 +52,18 @@ describe('POST /api/experimental/chats', () => {
   });
 
   it('treats null like an absent selection', async () => {
-    const chat = await (await createChat({ mcp_server_ids: null })).json();
+    const chat = await json(await createChat({ mcp_server_ids: null }));
     expect(chat.mcp_server_ids).toEqual([ids.defaultOnA, ids.defaultOnB]);
   });
 
   it('starts with no servers for an empty list', async () => {
-    const chat = await (await createChat({ mcp_server_ids: [] })).json();
+    const chat = await json(await createChat({ mcp_server_ids: [] }));
     expect(chat.mcp_server_ids).toEqual([]);
   });
 
   it('keeps the given servers, de-duplicated in their first order', async () => {
     const response = await createChat({ mcp_server_ids: [ids.defaultOff, ids.defaultOnB, ids.defaultOff.toUpperCase()] });
-    const chat = await response.json();
+    const chat = await json(response);
     expect(chat.mcp_server_ids).toEqual([ids.defaultOff, ids.defaultOnB]);
   });
 
@@ -63,7 +71,7 @@ describe('POST /api/experimental/chats', () => {
     const unknown = '00000000-0000-4000-8000-00000000dead';
     const response = await createChat({ mcp_server_ids: [ids.defaultOff, ids.disabled, ids.deleted, unknown] });
     expect(response.status).toBe(400);
-    const body = await response.json();
+    const body = await json(response);
     expect(body.code).toBe('validation_failed');
     expect(body.validations.map((v: { field: string }) => v.field)).toEqual([
       'mcp_server_ids[1]',
@@ -76,7 +84,7 @@ describe('POST /api/experimental/chats', () => {
   it('rejects ids that are not UUIDs, naming the position', async () => {
     const response = await createChat({ mcp_server_ids: ['not-a-uuid'] });
     expect(response.status).toBe(400);
-    expect((await response.json()).validations).toEqual([{ field: 'mcp_server_ids[0]', detail: 'Expected a UUID.' }]);
+    expect((await json(response)).validations).toEqual([{ field: 'mcp_server_ids[0]', detail: 'Expected a UUID.' }]);
   });
 
   it.each([
@@ -87,14 +95,14 @@ describe('POST /api/experimental/chats', () => {
   ])('rejects %j naming %s', async (overrides, field) => {
     const response = await createChat(overrides);
     expect(response.status).toBe(400);
-    expect((await response.json()).validations.map((v: { field: string }) => v.field)).toContain(field);
+    expect((await json(response)).validations.map((v: { field: string }) => v.field)).toContain(field);
   });
 
   it('creates nothing when the selection is invalid', async () => {
-    const before = await t.database.db.execute('SELECT count(*)::int AS n FROM chats');
+    const countChats = async () => (await t.database.db.select({ id: chats.id }).from(chats)).length;
+    const before = await countChats();
     await createChat({ mcp_server_ids: [ids.disabled] });
-    const after = await t.database.db.execute('SELECT count(*)::int AS n FROM chats');
-    expect(after.rows).toEqual(before.rows);
+    expect(await countChats()).toBe(before);
   });
 
   it('requires a bearer token', async () => {
@@ -108,14 +116,14 @@ describe('GET /api/experimental/chats/{id}', () => {
     const id = await chatIdOf(await createChat({ mcp_server_ids: [ids.defaultOff] }));
     const response = await t.request('GET', `/api/experimental/chats/${id}`, { as: 'member' });
     expect(response.status).toBe(200);
-    expect(await response.json()).toMatchObject({ id, mcp_server_ids: [ids.defaultOff] });
+    expect(await json(response)).toMatchObject({ id, mcp_server_ids: [ids.defaultOff] });
   });
 
   it.each<Caller>(['otherMember', 'admin'])('answers 404 to %s', async (caller) => {
     const id = await chatIdOf(await createChat({}));
     const response = await t.request('GET', `/api/experimental/chats/${id}`, { as: caller });
     expect(response.status).toBe(404);
-    expect((await response.json()).code).toBe('not_found');
+    expect((await json(response)).code).toBe('not_found');
   });
 
   it('answers 400 for a malformed id', async () => {
@@ -134,25 +142,25 @@ describe('POST /api/experimental/chats/{id}/messages', () => {
 
     const absent = await addMessage(id, {});
     expect(absent.status).toBe(201);
-    expect((await absent.json()).mcp_server_ids).toEqual([ids.defaultOff]);
+    expect((await json(absent)).mcp_server_ids).toEqual([ids.defaultOff]);
     const nulled = await addMessage(id, { mcp_server_ids: null });
-    expect((await nulled.json()).mcp_server_ids).toEqual([ids.defaultOff]);
+    expect((await json(nulled)).mcp_server_ids).toEqual([ids.defaultOff]);
   });
 
   it('clears the selection with an empty list', async () => {
     const id = await chatIdOf(await createChat({ mcp_server_ids: [ids.defaultOff] }));
     const response = await addMessage(id, { mcp_server_ids: [] });
-    expect((await response.json()).mcp_server_ids).toEqual([]);
+    expect((await json(response)).mcp_server_ids).toEqual([]);
   });
 
   it('replaces the selection with a list, de-duplicated', async () => {
     const id = await chatIdOf(await createChat({ mcp_server_ids: [ids.defaultOff] }));
     const response = await addMessage(id, { mcp_server_ids: [ids.forceOn, ids.defaultOnA, ids.forceOn] });
-    const body = await response.json();
+    const body = await json(response);
     expect(body.mcp_server_ids).toEqual([ids.forceOn, ids.defaultOnA]);
     expect(body.message).toMatchObject({ chat_id: id, role: 'user', content: 'Next' });
 
-    const chat = await (await t.request('GET', `/api/experimental/chats/${id}`, { as: 'member' })).json();
+    const chat = await json(await t.request('GET', `/api/experimental/chats/${id}`, { as: 'member' }));
     expect(chat.mcp_server_ids).toEqual([ids.forceOn, ids.defaultOnA]);
     expect(chat.messages.map((m: { content: string }) => m.content)).toEqual(['Hello', 'Next']);
   });
@@ -161,12 +169,12 @@ describe('POST /api/experimental/chats/{id}/messages', () => {
     const id = await chatIdOf(await createChat({ mcp_server_ids: [ids.defaultOff] }));
     const response = await addMessage(id, { mcp_server_ids: [ids.disabled, ids.deleted] });
     expect(response.status).toBe(400);
-    expect((await response.json()).validations.map((v: { field: string }) => v.field)).toEqual([
+    expect((await json(response)).validations.map((v: { field: string }) => v.field)).toEqual([
       'mcp_server_ids[0]',
       'mcp_server_ids[1]',
     ]);
 
-    const chat = await (await t.request('GET', `/api/experimental/chats/${id}`, { as: 'member' })).json();
+    const chat = await json(await t.request('GET', `/api/experimental/chats/${id}`, { as: 'member' }));
     expect(chat.mcp_server_ids).toEqual([ids.defaultOff]);
     expect(chat.messages).toHaveLength(1);
   });
@@ -176,7 +184,7 @@ describe('POST /api/experimental/chats/{id}/messages', () => {
     const response = await addMessage(id, { mcp_server_ids: [] }, 'otherMember');
     expect(response.status).toBe(404);
 
-    const chat = await (await t.request('GET', `/api/experimental/chats/${id}`, { as: 'member' })).json();
+    const chat = await json(await t.request('GET', `/api/experimental/chats/${id}`, { as: 'member' }));
     expect(chat.mcp_server_ids).toEqual([ids.defaultOff]);
     expect(chat.messages).toHaveLength(1);
   });
@@ -186,7 +194,7 @@ describe('POST /api/experimental/chats/{id}/messages', () => {
     const id = await chatIdOf(await createChat({ mcp_server_ids: [doomed, ids.defaultOff] }));
     expect((await t.request('DELETE', `/api/experimental/mcp/servers/${doomed}`)).status).toBe(204);
 
-    const chat = await (await t.request('GET', `/api/experimental/chats/${id}`, { as: 'member' })).json();
+    const chat = await json(await t.request('GET', `/api/experimental/chats/${id}`, { as: 'member' }));
     expect(chat.mcp_server_ids).toEqual([ids.defaultOff]);
   });
 });

@@ -10,10 +10,12 @@ import { mcpCredentials, startTestMcpServers, type McpTestPath, type TestMcpServ
 const port = 55463;
 let t: TestApp;
 let mcp: TestMcpServers;
-const ids: Record<string, string> = {};
+type ServerName = 'files' | 'team' | 'oauth' | 'hang' | 'wrongKey' | 'hidden';
+const ids = {} as Record<ServerName, string>;
 const responses: string[] = [];
 
-async function call(method: string, path: string, as: Caller = 'member', body?: unknown): Promise<{ status: number; body: any }> {
+async function call(method: string, path: string, as: Caller = 'member', body?: unknown): // eslint-disable-next-line @typescript-eslint/no-explicit-any -- bodies are checked field by field
+Promise<{ status: number; body: any }> {
   const response = await t.request(method, `/api/experimental${path}`, { as, ...(body === undefined ? {} : { body }) });
   const text = await response.text();
   responses.push(text);
@@ -119,7 +121,7 @@ describe('GET /api/experimental/chats/{id}/tools', () => {
     const chatId = ((await created.json()) as { id: string }).id;
 
     const response = await t.request('GET', `/api/experimental/chats/${chatId}/tools`, { as: 'anonymous', headers });
-    const turn = await response.json();
+    const turn = (await response.json()) as { servers: unknown[] };
     expect(turn.servers).toEqual([expect.objectContaining({ slug: 'oauth', status: 'needs_auth' })]);
   });
 
