@@ -78,6 +78,9 @@ export async function listServerTools(connection: McpConnection, options: ListTo
   try {
     const tools = await Promise.race([listAllTools(client, transport, deadline.signal, options), transportFailed, timeout]);
     listing = { outcome: 'ok', tools, fetchedAt: now() };
+    // Ending the session closes the server's open streams, which the transport reports as errors.
+    client.onerror = () => {};
+    await terminateSession(transport);
   } catch (error) {
     const failure = listingFailureOf(error, timedOut, options.timeoutMs);
     listing = { outcome: 'failed', errorCode: failure.code, errorDetail: failure.detail, fetchedAt: now() };
@@ -139,11 +142,17 @@ async function listAllTools(client: Client, transport: Transport, signal: AbortS
     if (!cursor) break;
   }
 
-  // Ends the server's session (Streamable HTTP only); the tools are already in hand.
+  return tools;
+}
+
+/**
+ * Ends the server's Streamable HTTP session so it can free it. Best effort: the tools are
+ * already in hand, and the deadline still bounds the request.
+ */
+async function terminateSession(transport: Transport): Promise<void> {
   if (transport instanceof StreamableHTTPClientTransport && transport.sessionId) {
     await transport.terminateSession().catch(() => {});
   }
-  return tools;
 }
 
 function createTransport(connection: McpConnection, guardedFetch: GuardedFetch, signal: AbortSignal): Transport {
