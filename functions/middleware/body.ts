@@ -30,10 +30,13 @@ export function requireJsonBody() {
   });
 }
 
-/** A request without `Transfer-Encoding` and with no or a zero `Content-Length` has no body (RFC 9112 section 6.3). */
+/**
+ * RFC 9112 section 6.3: a request has a body only when it carries `Transfer-Encoding` or a
+ * non-zero `Content-Length`. The stream object is no guide, because the Node adapter gives
+ * every POST one.
+ */
 function hasBody(request: Request): boolean {
   if (request.headers.has('Transfer-Encoding')) return true;
   const length = request.headers.get('Content-Length');
-  if (length !== null) return length.trim() !== '0';
-  return request.body !== null;
+  return length !== null && length.trim() !== '0';
 }
