@@ -13,7 +13,7 @@ const t = mcpServerUserTokens;
 /**
  * Returns the actor's decrypted access token for the server, or undefined when the actor has
  * none or it has expired. The ciphertext is bound to the token row's id.
- * @throws AccessDeniedError for the system actor, which holds no tokens.
+ * @throws AccessDeniedError for the system actor, which has no tokens.
  * @throws DecryptionError when the stored value does not decrypt.
  */
 export async function readUsableAccessToken(db: Database, keyring: Keyring, actor: Actor, serverId: string): Promise<string | undefined> {

@@ -147,7 +147,7 @@ export const mcpServerUserTokens = pgTable(
 
 /**
  * The tools a server listed, when, and with what outcome. `user_id` is null for the shared
- * snapshot of a server whose tools do not depend on the caller; per-user OAuth servers get
+ * snapshot of a server whose tools do not depend on the caller. Per-user OAuth servers get
  * one row per user, because each user's token may see different tools.
  */
 export const mcpServerToolSnapshots = pgTable(

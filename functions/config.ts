@@ -26,7 +26,7 @@ export interface AppConfig {
 }
 
 export interface McpToolsConfig {
-  /** How old a tool snapshot may be before the effective-tools endpoint lists the server's tools again. */
+  /** Maximum age of a tool snapshot before the effective-tools endpoint lists the server's tools again. */
   snapshotMaxAgeMs: number;
   /** Deadline for connecting to an MCP server, initialising and listing every page of tools. */
   connectTimeoutMs: number;

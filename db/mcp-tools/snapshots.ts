@@ -26,7 +26,7 @@ export const StoredToolsSchema = z.array(
   }),
 );
 
-/** What the tools endpoints need to know about a server besides its snapshot. */
+/** Facts about a server that the tools endpoints need besides its snapshot. */
 export interface SnapshotServer {
   id: string;
   enabled: boolean;
@@ -81,7 +81,7 @@ export async function readToolSnapshot(
     toolDenyList: row.toolDenyList,
     scope,
   };
-  // The system actor holds no per-user snapshot.
+  // The system actor has no per-user snapshot.
   if (!row.outcome || !row.fetchedAt || (scope === 'user' && userId === null)) return { server, snapshot: undefined };
   return {
     server,
@@ -142,7 +142,7 @@ export async function saveToolSnapshot(
   return { serverId, scope, ...write, fetchedAt };
 }
 
-/** The shared row for non-OAuth servers, the caller's row for OAuth ones. */
+/** Matches the shared row for non-OAuth servers and the caller's row for OAuth ones. */
 function snapshotOwnerMatches(userId: string | null) {
   return userId === null
     ? and(sql`${c.authType} <> 'oauth2'`, isNull(s.userId))

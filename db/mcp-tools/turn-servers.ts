@@ -1,6 +1,6 @@
 /**
  * Loads, in one query, every server a chat turn could use: the enabled servers the chat
- * selected and every enabled `force_on` server, each with whether the user holds a usable
+ * selected and every enabled `force_on` server, each with whether the user has a usable
  * token and the snapshot that applies to the user. A failure of this query fails the
  * request, so a turn never runs without its forced servers.
  */

@@ -1,7 +1,7 @@
 /** Shapes the tool-discovery data layer shares with the MCP client and the endpoints. */
 import type { Transport } from '../mcp-servers/types.js';
 
-/** Where and how to reach a server; `headers` hold its decrypted credentials and never leave the process. */
+/** Address, transport and decrypted credentials of a server; the headers never leave the process. */
 export interface McpConnection {
   serverId: string;
   url: string;

@@ -1,8 +1,8 @@
 /**
  * `GET /api/experimental/chats/{id}/tools`: the tools the chat's next turn may use, after
  * the governance rules in functions/tools/governance.ts, with the status of every server
- * that takes part. Servers that cannot be reached are reported, not raised; a failure to
- * load the servers themselves fails the request, so no turn runs without a forced server.
+ * that takes part. A server that cannot be reached is reported in the response. A failure
+ * to load the servers themselves fails the request, so no turn runs without a forced server.
  */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { getChatServerSelection } from '../../db/chats/queries.js';

@@ -6,9 +6,9 @@ import { createGuardedFetch, type GuardedFetch } from '../outbound/guarded-fetch
 export const mcpMaxResponseBytes = 4 * 1024 * 1024;
 
 /**
- * Returns the guarded fetch for MCP traffic. Redirects are not followed, because MCP
- * requests carry credentials and the guard would forward them to the redirect target;
- * a server that redirects is reported with `too_many_redirects`, and its URL needs fixing.
+ * Returns the guarded fetch for MCP traffic. It follows no redirects, because MCP requests
+ * carry credentials and the guard would forward them to the redirect target. A server that
+ * redirects is reported with `too_many_redirects`, and its URL needs fixing.
  */
 export function createMcpFetch(runtime: Runtime): GuardedFetch {
   return createGuardedFetch({

@@ -63,7 +63,6 @@ export async function listServerTools(connection: McpConnection, options: ListTo
     deadline.abort();
   }, options.timeoutMs);
 
-  const transport = createTransport(connection, options.fetch, deadline.signal);
   const client = new Client(clientInfo, { capabilities: {} });
   // A transport error (a broken SSE stream, say) can leave a request pending; end it at once.
   const transportFailed = new Promise<never>((_, reject) => {
@@ -76,6 +75,8 @@ export async function listServerTools(connection: McpConnection, options: ListTo
 
   let listing: ToolListing;
   try {
+    // Inside the try, so even a URL the transport rejects becomes a failed listing.
+    const transport = createTransport(connection, options.fetch, deadline.signal);
     const tools = await Promise.race([listAllTools(client, transport, deadline.signal, options), transportFailed, timeout]);
     listing = { outcome: 'ok', tools, fetchedAt: now() };
     // Ending the session closes the server's open streams, which the transport reports as errors.

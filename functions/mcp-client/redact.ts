@@ -1,4 +1,4 @@
-/** What MCP client logs may say about a request: never a query string, a fragment or a header value. */
+/** Redaction for MCP client logs, which never contain a query string, a fragment or a header value. */
 
 /** Returns origin and path only; query strings can carry session ids and keys. */
 export function redactUrl(url: string | URL): string {

@@ -1,6 +1,6 @@
 /**
  * Request body guards for the JSON API: a 64 KiB cap and a JSON media type on every request
- * that carries a body, both answered in the error shape before any handler parses anything.
+ * that carries a body, both rejected in the error shape before any handler parses anything.
  * A POST without a body, such as a refresh, needs no media type.
  */
 import { bodyLimit } from 'hono/body-limit';

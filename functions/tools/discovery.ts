@@ -92,8 +92,9 @@ export async function collectTurnListings(
 }
 
 /**
- * A snapshot is fresh while it is younger than the configured age (30 seconds at most for a
- * failure) and newer than the last change of the configuration and of the user's token.
+ * Returns whether a snapshot may be reused: it is younger than the configured age (30
+ * seconds at most for a failure) and newer than the last change of the configuration and
+ * of the user's token.
  */
 export function isSnapshotFresh(row: Pick<TurnServerRow, 'updatedAt' | 'tokenUpdatedAt'>, snapshot: ToolSnapshot, now: Date, maxAgeMs: number): boolean {
   const limit = snapshot.outcome === 'ok' ? maxAgeMs : Math.min(maxAgeMs, failedSnapshotMaxAgeMs);

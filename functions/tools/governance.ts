@@ -20,7 +20,7 @@ import type { Availability, AuthType } from '../../db/mcp-servers/types.js';
 
 export const maxExposedNameLength = 64;
 
-/** What the rules need to know about one server. */
+/** Facts the rules need about one server. */
 export interface GovernedServer {
   id: string;
   slug: string;
@@ -28,7 +28,7 @@ export interface GovernedServer {
   enabled: boolean;
   availability: Availability;
   authType: AuthType;
-  /** Whether the user holds a usable token; only read for `oauth2` servers. */
+  /** Whether the user has a usable token; only read for `oauth2` servers. */
   connected: boolean;
   toolAllowList: readonly string[];
   toolDenyList: readonly string[];
@@ -61,7 +61,7 @@ export interface TurnServerReport {
   display_name: string;
   reason: TurnServerPlan['reason'];
   status: TurnServerStatus;
-  /** Where a `needs_auth` server is connected; null for every other status. */
+  /** Path that starts the OAuth connection of a `needs_auth` server; null for every other status. */
   connect_endpoint: string | null;
   error_code: string | null;
   error_detail: string | null;
@@ -172,7 +172,7 @@ export function exposedToolName(slug: string, toolName: string): string {
   return `${slug}__${toolName}`.replace(/[^A-Za-z0-9_-]/g, '_').slice(0, maxExposedNameLength);
 }
 
-/** The path that starts the OAuth connection of a server, relative to the API's origin. */
+/** Returns the path that starts the OAuth connection of a server, relative to the API's origin. */
 export function connectEndpoint(serverId: string): string {
   return `/api/experimental/mcp/servers/${serverId}/oauth2/connect`;
 }
@@ -204,5 +204,7 @@ function removeCollisions(candidates: ExposedTool[]): Pick<TurnTools, 'tools' | 
 
 /** Code-point order, so the result does not depend on the runtime's locale. */
 function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+  if (a < b) return -1;
+  if (a > b) return 1;
+  return 0;
 }

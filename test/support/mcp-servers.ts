@@ -1,7 +1,7 @@
 /**
  * MCP servers built with the SDK's own server classes, served in process on 127.0.0.1, one
  * HTTP server with a path per behaviour. Each path checks its credentials before the SDK
- * transport sees the request and answers 401 when they are wrong.
+ * transport receives the request, and responds 401 when they are wrong.
  */
 import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
@@ -41,7 +41,7 @@ export interface TestMcpServers {
   close(): Promise<void>;
 }
 
-/** The tools every ordinary path lists: two with names that are already valid exposed names. */
+/** Registers the two tools every ordinary path lists; their names are already valid exposed names. */
 export function registerBasicTools(server: McpServer): void {
   server.registerTool(
     'read_file',
@@ -120,7 +120,7 @@ async function route(path: string, req: IncomingMessage, res: ServerResponse, ss
     case '/large-schema/mcp':
       return serveStateless(lowLevelServer(1, undefined, 100 * 1024), req, res);
     case '/hang/mcp':
-      // Reads the request and never answers; the client's deadline has to end the exchange.
+      // Reads the request and never responds, so only the client's deadline ends the exchange.
       req.resume();
       return;
     case '/garbage/mcp':
@@ -157,7 +157,7 @@ async function route(path: string, req: IncomingMessage, res: ServerResponse, ss
   }
 }
 
-/** A fresh server and transport per request: the stateless mode of Streamable HTTP. */
+/** Serves one request with a fresh server and transport: the stateless mode of Streamable HTTP. */
 async function serveStateless(server: McpServer | Server, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
   res.on('close', () => {
@@ -169,7 +169,7 @@ async function serveStateless(server: McpServer | Server, req: IncomingMessage, 
 }
 
 /**
- * A server that lists `count` tools named `tool_00000`…, `pageSize` per page when given,
+ * Creates a server that lists `count` tools named `tool_00000`…, `pageSize` per page when given,
  * each with an input schema padded to about `schemaBytes`.
  */
 function lowLevelServer(count: number, pageSize: number | undefined, schemaBytes = 0): Server {

@@ -46,7 +46,9 @@ describe('selectTurnServers and buildTurnTools', () => {
           for (const connected of [true, false]) {
             const takesPart = enabled && (availability === 'force_on' || selected);
             const gated = authType === 'oauth2' && !connected;
-            const status = !takesPart ? 'absent' : gated ? 'needs_auth' : 'ready';
+            let status = 'ready';
+            if (gated) status = 'needs_auth';
+            if (!takesPart) status = 'absent';
             matrix.push({ enabled, availability, selected, authType, connected, status });
           }
         }

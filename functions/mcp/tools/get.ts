@@ -1,7 +1,7 @@
 /**
  * `GET /api/experimental/mcp/servers/{id}/tools`: the stored tool snapshot with its age and
- * outcome. Admins see every listed tool with whether it is allowed; members see the allowed
- * ones of enabled servers, and for per-user OAuth servers their own snapshot.
+ * outcome. Admins see every listed tool and whether it is allowed. Members see only the
+ * allowed tools of enabled servers, and of a per-user OAuth server only their own snapshot.
  */
 import { OpenAPIHono, createRoute } from '@hono/zod-openapi';
 import { readToolSnapshot } from '../../../db/mcp-tools/snapshots.js';

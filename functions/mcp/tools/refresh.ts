@@ -2,7 +2,7 @@
  * `POST /api/experimental/mcp/servers/{id}/tools/refresh`: connects to the server now and
  * records the tools it lists. Admins refresh the shared snapshot of a server; any user
  * refreshes their own snapshot of a per-user OAuth server, which needs their token.
- * A server that cannot be reached still answers 200: the snapshot records the failure.
+ * A server that cannot be reached still gets a 200, because the snapshot records the failure.
  */
 import { OpenAPIHono, createRoute } from '@hono/zod-openapi';
 import { isPrivileged } from '../../../db/actor.js';
