@@ -47,7 +47,10 @@ export async function createChat(db: Database, actor: Actor, input: ChatCreate):
   });
 }
 
-/** @throws NotFoundError unless the actor owns the chat. */
+/**
+ * Returns the chat with its messages, oldest first.
+ * @throws NotFoundError unless the actor owns the chat.
+ */
 export async function getChat(db: Database, actor: Actor, chatId: string): Promise<ChatView> {
   assertUser(actor);
   const [chat] = await db

@@ -9,6 +9,7 @@ import { SSEClientTransport } from '@modelcontextprotocol/sdk/client/sse.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import { ListToolsResultSchema } from '@modelcontextprotocol/sdk/types.js';
+import type { jsonSchemaValidator } from '@modelcontextprotocol/sdk/validation';
 import { z } from 'zod';
 import type { McpConnection } from '../../db/mcp-tools/types.js';
 import type { LogFields, Logger } from '../log.js';
@@ -41,6 +42,15 @@ export const defaultMaxPages = 100;
 
 const clientInfo = { name: 'switchboard', version: '0.1.0' };
 
+/**
+ * Output-schema validator that compiles nothing. This client only lists tools and never
+ * calls one, and the SDK's default (Ajv) would compile schemas with `new Function`, which
+ * Workers reject.
+ */
+const noOutputValidation: jsonSchemaValidator = {
+  getValidator: () => () => ({ valid: false, data: undefined, errorMessage: 'Tool output is not validated by the tool-listing client.' }),
+};
+
 /** A tool as Switchboard keeps it; the SDK's own schema lets unknown fields through. */
 const ListedToolSchema = z.object({
   name: z.string().min(1).max(256),
@@ -63,7 +73,7 @@ export async function listServerTools(connection: McpConnection, options: ListTo
     deadline.abort();
   }, options.timeoutMs);
 
-  const client = new Client(clientInfo, { capabilities: {} });
+  const client = new Client(clientInfo, { capabilities: {}, jsonSchemaValidator: noOutputValidation });
   // A transport error (a broken SSE stream, say) can leave a request pending; end it at once.
   const transportFailed = new Promise<never>((_, reject) => {
     client.onerror = (error) => reject(error);
