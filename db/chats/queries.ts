@@ -53,18 +53,18 @@ export async function createChat(db: Database, actor: Actor, input: ChatCreate):
  */
 export async function getChat(db: Database, actor: Actor, chatId: string): Promise<ChatView> {
   assertUser(actor);
-  const [chat] = await db
-    .select()
+  // One round trip: the chat row repeats beside each message, or appears once with none.
+  // NOTE: every message is returned; paging belongs here once chats grow long.
+  const rows = await db
+    .select({ chat: chats, message: chatMessages })
     .from(chats)
-    .where(and(eq(chats.id, chatId), eq(chats.ownerId, actor.userId)));
+    .leftJoin(chatMessages, eq(chatMessages.chatId, chats.id))
+    .where(and(eq(chats.id, chatId), eq(chats.ownerId, actor.userId)))
+    .orderBy(asc(chatMessages.createdAt), asc(chatMessages.id));
+  const chat = rows[0]?.chat;
   if (!chat) throw new NotFoundError('Chat');
 
-  // NOTE: every message is returned; paging belongs here once chats grow long.
-  const messages = await db
-    .select()
-    .from(chatMessages)
-    .where(eq(chatMessages.chatId, chatId))
-    .orderBy(asc(chatMessages.createdAt), asc(chatMessages.id));
+  const messages = rows.flatMap((row) => (row.message ? [row.message] : []));
   return toChatView(chat, messages);
 }
 

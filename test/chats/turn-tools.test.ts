@@ -1,4 +1,4 @@
-import { eq } from 'drizzle-orm';
+import { eq, sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { secretColumns } from '../../db/crypto/index.js';
 import { mcpServerToolSnapshots, mcpServerUserTokens, users } from '../../db/schema.js';
@@ -274,6 +274,21 @@ describe('tool snapshots', () => {
     const everything = [...responses, ...t.logs].join('\n');
     for (const secret of [mcpCredentials.apiKey, mcpCredentials.bearerToken, ...Object.values(mcpCredentials.customHeaders), 'wrong-key-value']) {
       expect(everything).not.toContain(secret);
+    }
+  });
+});
+
+describe('GET /api/experimental/chats/{id}/tools when the server lookup fails', () => {
+  it('fails the request instead of answering without forced servers', async () => {
+    const chatId = await newChat([]);
+    const db = t.database.db;
+    await db.execute(sql`ALTER TABLE mcp_server_tool_snapshots RENAME TO mcp_server_tool_snapshots_hidden`);
+    try {
+      const { status, body } = await call('GET', `/chats/${chatId}/tools`);
+      expect(status).toBe(500);
+      expect(body.code).toBe('internal_error');
+    } finally {
+      await db.execute(sql`ALTER TABLE mcp_server_tool_snapshots_hidden RENAME TO mcp_server_tool_snapshots`);
     }
   });
 });
