@@ -10,7 +10,7 @@ import { mcpCredentials, startTestMcpServers, type McpTestPath, type TestMcpServ
 const port = 55463;
 let t: TestApp;
 let mcp: TestMcpServers;
-type ServerName = 'files' | 'team' | 'oauth' | 'hang' | 'wrongKey' | 'hidden';
+type ServerName = 'files' | 'team' | 'oauth' | 'hang' | 'garbage' | 'many' | 'wrongKey' | 'hidden';
 const ids = {} as Record<ServerName, string>;
 const responses: string[] = [];
 
@@ -77,6 +77,8 @@ beforeAll(async () => {
   });
   ids.oauth = await register('oauth', '/bearer/mcp', { auth_type: 'oauth2', availability: 'force_on' });
   ids.hang = await register('hang', '/hang/mcp', {});
+  ids.garbage = await register('garbage', '/garbage/mcp', {});
+  ids.many = await register('many', '/many/mcp', {});
   ids.wrongKey = await register('wrong-key', '/api-key/mcp', { auth_type: 'api_key', api_key_header: 'X-Api-Key', api_key_value: 'wrong-key-value' });
   ids.hidden = await register('hidden', '/open/mcp', { enabled: false });
   await connectUser('member-1', ids.oauth, mcpCredentials.bearerToken);
@@ -126,11 +128,13 @@ describe('GET /api/experimental/chats/{id}/tools', () => {
   });
 
   it('reports unreachable servers and keeps the others', async () => {
-    const turn = await chatTools(await newChat([ids.files, ids.hang, ids.wrongKey]));
+    const turn = await chatTools(await newChat([ids.files, ids.hang, ids.garbage, ids.many, ids.wrongKey]));
     const bySlug = Object.fromEntries(turn.servers.map((s: any) => [s.slug, s]));
 
     expect(bySlug.files).toMatchObject({ status: 'ready', tool_count: 2 });
     expect(bySlug.hang).toMatchObject({ status: 'unreachable', error_code: 'timeout' });
+    expect(bySlug.garbage).toMatchObject({ status: 'unreachable', error_code: 'invalid_response' });
+    expect(bySlug.many).toMatchObject({ status: 'unreachable', error_code: 'too_many_tools' });
     expect(bySlug['wrong-key']).toMatchObject({ status: 'unreachable', error_code: 'unauthorized' });
     expect(turn.tools.map((tool: any) => tool.name)).toEqual([
       'files__read_file',
