@@ -12,6 +12,7 @@ import { validationHook } from '../errors.js';
 import { authenticate } from '../middleware/authenticate.js';
 import { IdParams, errorResponses } from '../mcp/servers/schemas.js';
 import { collectTurnListings } from '../tools/discovery.js';
+import { failureDetailFor } from '../tools/failure-detail.js';
 import { buildTurnTools, selectTurnServers } from '../tools/governance.js';
 import { chatNotFoundResponse } from './schemas.js';
 
@@ -81,6 +82,9 @@ app.openapi(route, async (c) => {
   const context = { db: c.var.db, runtime: c.var.runtime, requestId: c.var.requestId };
   const listings = await collectTurnListings(context, actor, plans, rows);
   const turn = buildTurnTools(plans, listings);
+  for (const server of turn.servers) {
+    if (server.error_code && server.error_detail) server.error_detail = failureDetailFor(actor, server.error_code, server.error_detail);
+  }
 
   return c.json({ chat_id: chatId, ...turn }, 200);
 });

@@ -10,7 +10,7 @@ import { mcpCredentials, startTestMcpServers, type McpTestPath, type TestMcpServ
 const port = 55463;
 let t: TestApp;
 let mcp: TestMcpServers;
-type ServerName = 'files' | 'team' | 'oauth' | 'hang' | 'garbage' | 'many' | 'wrongKey' | 'hidden';
+type ServerName = 'files' | 'team' | 'oauth' | 'hang' | 'garbage' | 'many' | 'closed' | 'wrongKey' | 'hidden';
 const ids = {} as Record<ServerName, string>;
 const responses: string[] = [];
 
@@ -79,6 +79,7 @@ beforeAll(async () => {
   ids.hang = await register('hang', '/hang/mcp', {});
   ids.garbage = await register('garbage', '/garbage/mcp', {});
   ids.many = await register('many', '/many/mcp', {});
+  ids.closed = await register('closed', '/open/mcp', { url: 'http://127.0.0.1:1/mcp' });
   ids.wrongKey = await register('wrong-key', '/api-key/mcp', { auth_type: 'api_key', api_key_header: 'X-Api-Key', api_key_value: 'wrong-key-value' });
   ids.hidden = await register('hidden', '/open/mcp', { enabled: false });
   await connectUser('member-1', ids.oauth, mcpCredentials.bearerToken);
@@ -128,7 +129,7 @@ describe('GET /api/experimental/chats/{id}/tools', () => {
   });
 
   it('reports unreachable servers and keeps the others', async () => {
-    const turn = await chatTools(await newChat([ids.files, ids.hang, ids.garbage, ids.many, ids.wrongKey]));
+    const turn = await chatTools(await newChat([ids.files, ids.hang, ids.garbage, ids.many, ids.closed, ids.wrongKey]));
     const bySlug = Object.fromEntries(turn.servers.map((s: any) => [s.slug, s]));
 
     expect(bySlug.files).toMatchObject({ status: 'ready', tool_count: 2 });
@@ -136,6 +137,9 @@ describe('GET /api/experimental/chats/{id}/tools', () => {
     expect(bySlug.garbage).toMatchObject({ status: 'unreachable', error_code: 'invalid_response' });
     expect(bySlug.many).toMatchObject({ status: 'unreachable', error_code: 'too_many_tools' });
     expect(bySlug['wrong-key']).toMatchObject({ status: 'unreachable', error_code: 'unauthorized' });
+    expect(bySlug.closed).toMatchObject({ status: 'unreachable', error_code: 'network_error' });
+    // The admin-only detail names the host; members must not learn the server's address.
+    for (const server of turn.servers) expect(server.error_detail ?? '').not.toContain('127.0.0.1');
     expect(turn.tools.map((tool: any) => tool.name)).toEqual([
       'files__read_file',
       'files__write_file',
@@ -198,6 +202,7 @@ describe('POST /api/experimental/mcp/servers/{id}/tools/refresh', () => {
     const { status, body } = await call('POST', `/mcp/servers/${ids.wrongKey}/tools/refresh`, 'admin');
     expect(status).toBe(200);
     expect(body).toMatchObject({ outcome: 'failed', error_code: 'unauthorized', tools: [] });
+    expect(body.error_detail).toBe('The server rejected the credentials with HTTP 401.');
   });
 
   it('answers 403 to a member for a shared snapshot', async () => {

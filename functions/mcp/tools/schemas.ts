@@ -3,6 +3,7 @@ import { z } from '@hono/zod-openapi';
 import { isPrivileged, type Actor } from '../../../db/actor.js';
 import type { SnapshotServer } from '../../../db/mcp-tools/snapshots.js';
 import type { ToolSnapshot } from '../../../db/mcp-tools/types.js';
+import { failureDetailFor } from '../../tools/failure-detail.js';
 import { filterTools } from '../../tools/governance.js';
 
 export const ToolSnapshotSchema = z
@@ -28,7 +29,10 @@ export const ToolSnapshotSchema = z
 
 export type ToolSnapshotBody = z.infer<typeof ToolSnapshotSchema>;
 
-/** Builds the response; members get only the tools the allow and deny lists let through. */
+/**
+ * Builds the response. Members get only the tools the allow and deny lists let through,
+ * and a failure detail without the server's address.
+ */
 export function toSnapshotBody(actor: Actor, server: SnapshotServer, snapshot: ToolSnapshot | undefined, now = new Date()): ToolSnapshotBody {
   if (!snapshot) {
     return {
@@ -58,7 +62,7 @@ export function toSnapshotBody(actor: Actor, server: SnapshotServer, snapshot: T
     scope: snapshot.scope,
     outcome: snapshot.outcome,
     error_code: snapshot.errorCode,
-    error_detail: snapshot.errorDetail,
+    error_detail: snapshot.errorCode && snapshot.errorDetail ? failureDetailFor(actor, snapshot.errorCode, snapshot.errorDetail) : null,
     fetched_at: snapshot.fetchedAt.toISOString(),
     age_seconds: Math.max(0, Math.floor((now.getTime() - snapshot.fetchedAt.getTime()) / 1000)),
     tools,
