@@ -4,9 +4,11 @@ import {
   check,
   index,
   integer,
+  jsonb,
   pgTable,
   text,
   timestamp,
+  unique,
   uniqueIndex,
   uuid,
 } from 'drizzle-orm/pg-core';
@@ -143,6 +145,36 @@ export const mcpServerUserTokens = pgTable(
   ],
 );
 
+/**
+ * The tools a server listed, when, and with what outcome. `user_id` is null for the shared
+ * snapshot of a server whose tools do not depend on the caller. Per-user OAuth servers get
+ * one row per user, because each user's token may see different tools.
+ */
+export const mcpServerToolSnapshots = pgTable(
+  'mcp_server_tool_snapshots',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    mcpServerConfigId: uuid('mcp_server_config_id')
+      .notNull()
+      .references(() => mcpServerConfigs.id, { onDelete: 'cascade' }),
+    userId: uuid('user_id').references(() => users.id, { onDelete: 'cascade' }),
+    outcome: text('outcome', { enum: ['ok', 'failed'] }).notNull(),
+    // Stable code of the failure, such as `timeout` or `too_many_tools`; null when the outcome is `ok`.
+    errorCode: text('error_code'),
+    // Text written by Switchboard, never text the server sent.
+    errorDetail: text('error_detail'),
+    tools: jsonb('tools').notNull().default(sql`'[]'::jsonb`),
+    fetchedAt: timestamp('fetched_at', { withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    // PostgreSQL 15 and later: one shared row (null user) per server, not many.
+    unique('mcp_server_tool_snapshots_config_user_key').on(t.mcpServerConfigId, t.userId).nullsNotDistinct(),
+    index('mcp_server_tool_snapshots_user_idx').on(t.userId),
+    check('mcp_server_tool_snapshots_outcome', sql`${t.outcome} IN ('ok', 'failed')`),
+    check('mcp_server_tool_snapshots_error_code', sql`(${t.outcome} = 'ok') = (${t.errorCode} IS NULL)`),
+  ],
+);
+
 export const chats = pgTable(
   'chats',
   {
@@ -179,4 +211,5 @@ export const chatMessages = pgTable(
 );
 
 export type McpServerConfigRow = typeof mcpServerConfigs.$inferSelect;
+export type McpServerToolSnapshotRow = typeof mcpServerToolSnapshots.$inferSelect;
 export type DbcryptKeyRow = typeof dbcryptKeys.$inferSelect;

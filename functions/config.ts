@@ -22,6 +22,14 @@ export interface AppConfig {
    * production leaves it off.
    */
   allowLocalTargets: boolean;
+  mcpTools: McpToolsConfig;
+}
+
+export interface McpToolsConfig {
+  /** Maximum age of a tool snapshot before the effective-tools endpoint lists the server's tools again. */
+  snapshotMaxAgeMs: number;
+  /** Deadline for connecting to an MCP server, initialising and listing every page of tools. */
+  connectTimeoutMs: number;
 }
 
 export class ConfigError extends Error {
@@ -40,7 +48,18 @@ const environmentSchema = z.object({
   AUTH_AUDIENCE: z.string().optional(),
   AUTH_ROLES_CLAIM: z.string().optional(),
   ALLOW_LOCAL_TARGETS: z.enum(['true', 'false', '1', '0', '']).optional(),
+  TOOL_SNAPSHOT_MAX_AGE_SECONDS: z
+    .string()
+    .regex(/^\d+$/, 'Expected a whole number of seconds.')
+    .optional(),
+  MCP_CONNECT_TIMEOUT_MS: z
+    .string()
+    .regex(/^[1-9]\d*$/, 'Expected a positive whole number of milliseconds.')
+    .optional(),
 });
+
+const defaultSnapshotMaxAgeSeconds = 300;
+const defaultConnectTimeoutMs = 10_000;
 
 /** @throws ConfigError naming the variable to fix. */
 export function readConfig(environment: Record<string, unknown>): AppConfig {
@@ -52,6 +71,10 @@ export function readConfig(environment: Record<string, unknown>): AppConfig {
   const env = parsed.data;
   const rolesClaim = env.AUTH_ROLES_CLAIM?.trim() || 'roles';
   const allowLocalTargets = env.ALLOW_LOCAL_TARGETS === 'true' || env.ALLOW_LOCAL_TARGETS === '1';
+  const mcpTools: McpToolsConfig = {
+    snapshotMaxAgeMs: Number(env.TOOL_SNAPSHOT_MAX_AGE_SECONDS ?? defaultSnapshotMaxAgeSeconds) * 1000,
+    connectTimeoutMs: Number(env.MCP_CONNECT_TIMEOUT_MS ?? defaultConnectTimeoutMs),
+  };
 
   if (env.AUTH_JWKS_URL) {
     let jwksUrl: URL;
@@ -69,6 +92,7 @@ export function readConfig(environment: Record<string, unknown>): AppConfig {
     return {
       auth: { mode: 'jwks', jwksUrl, issuer: env.AUTH_ISSUER, audience: env.AUTH_AUDIENCE, rolesClaim },
       allowLocalTargets,
+      mcpTools,
     };
   }
 
@@ -88,5 +112,6 @@ export function readConfig(environment: Record<string, unknown>): AppConfig {
       ...(env.AUTH_AUDIENCE ? { audience: env.AUTH_AUDIENCE } : {}),
     },
     allowLocalTargets,
+    mcpTools,
   };
 }

@@ -3,12 +3,30 @@
  * the OpenAPI document both read this list, so a route cannot be served without being
  * described.
  */
+import addChatMessage from './chats/add-message.js';
+import createChat from './chats/create.js';
+import getChat from './chats/get.js';
+import getChatTools from './chats/tools.js';
 import createMcpServer from './mcp/servers/create.js';
 import deleteMcpServer from './mcp/servers/delete.js';
 import getMcpServer from './mcp/servers/get.js';
 import listMcpServers from './mcp/servers/list.js';
 import updateMcpServer from './mcp/servers/update.js';
+import getMcpServerTools from './mcp/tools/get.js';
+import refreshMcpServerTools from './mcp/tools/refresh.js';
 
 export const apiPrefix = '/api/experimental';
 
-export const endpoints = [listMcpServers, createMcpServer, getMcpServer, updateMcpServer, deleteMcpServer];
+export const endpoints = [
+  listMcpServers,
+  createMcpServer,
+  getMcpServer,
+  updateMcpServer,
+  deleteMcpServer,
+  getMcpServerTools,
+  refreshMcpServerTools,
+  createChat,
+  getChat,
+  addChatMessage,
+  getChatTools,
+];

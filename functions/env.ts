@@ -12,6 +12,11 @@ export interface Runtime {
   keyring: Keyring;
   verifyToken: TokenVerifier;
   log: Logger;
+  /**
+   * Resolves a host name for the outbound guard, so names that point inside the network are
+   * refused; Node passes `dns.lookup`, and a Worker, which cannot reach private networks, none.
+   */
+  resolveHost?: (host: string) => Promise<string[]>;
   /** Returns the database for one request and releases it afterwards. */
   acquireDatabase(): Promise<{ db: Database; release(): Promise<void> }>;
 }

@@ -3,6 +3,7 @@
  * DATA_DIR by default or on DATABASE_URL, with the local key provider and dev tokens.
  */
 import { serve } from '@hono/node-server';
+import { lookup } from 'node:dns/promises';
 import { join } from 'node:path';
 import { Keyring, LocalKeyProvider } from '../db/crypto/index.js';
 import { fromBase64Url } from '../db/crypto/aead.js';
@@ -47,6 +48,7 @@ async function main(): Promise<void> {
     keyring,
     verifyToken: createTokenVerifier(config.auth),
     log,
+    resolveHost: async (host) => (await lookup(host, { all: true })).map((entry) => entry.address),
     acquireDatabase: async () => ({ db: handle.db, release: async () => {} }),
   };
   const app = createApp(runtime);

@@ -1,6 +1,7 @@
 /**
  * Request body guards for the JSON API: a 64 KiB cap and a JSON media type on every request
- * that carries a body, both answered in the error shape before any handler parses anything.
+ * that carries a body, both rejected in the error shape before any handler parses anything.
+ * A POST without a body, such as a refresh, needs no media type.
  */
 import { bodyLimit } from 'hono/body-limit';
 import { createMiddleware } from 'hono/factory';
@@ -19,7 +20,7 @@ export const limitBody = () =>
 
 export function requireJsonBody() {
   return createMiddleware<AppEnv>(async (c, next) => {
-    if (['POST', 'PUT', 'PATCH'].includes(c.req.method)) {
+    if (['POST', 'PUT', 'PATCH'].includes(c.req.method) && hasBody(c.req.raw)) {
       const type = c.req.header('Content-Type') ?? '';
       // The same media types Hono's JSON validator accepts: application/json and application/*+json.
       if (!/^application\/(?:[a-z.-]+\+)?json\s*(?:;|$)/i.test(type)) {
@@ -28,4 +29,15 @@ export function requireJsonBody() {
     }
     await next();
   });
+}
+
+/**
+ * RFC 9112 section 6.3: a request has a body only when it carries `Transfer-Encoding` or a
+ * non-zero `Content-Length`. The stream object is no guide, because the Node adapter gives
+ * every POST one.
+ */
+function hasBody(request: Request): boolean {
+  if (request.headers.has('Transfer-Encoding')) return true;
+  const length = request.headers.get('Content-Length');
+  return length !== null && length.trim() !== '0';
 }

@@ -46,6 +46,8 @@ export interface TestAppOptions {
   provider?: KeyProvider;
   keyring?: KeyringOptions;
   allowLocalTargets?: boolean;
+  /** Further environment variables for `readConfig`, such as `MCP_CONNECT_TIMEOUT_MS`. */
+  environment?: Record<string, string>;
 }
 
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
@@ -58,6 +60,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   const config = readConfig({
     AUTH_JWT_SECRET: testJwtSecret,
     ALLOW_LOCAL_TARGETS: options.allowLocalTargets === false ? 'false' : 'true',
+    ...options.environment,
   });
   const runtime: Runtime = {
     config,
