@@ -15,12 +15,28 @@ import createMcpServer from './mcp/servers/create.js';
 import deleteMcpServer from './mcp/servers/delete.js';
 import getMcpServer from './mcp/servers/get.js';
 import listMcpServers from './mcp/servers/list.js';
+import oauth2Callback from './mcp/servers/oauth2/callback.js';
+import oauth2ClientMetadata from './mcp/servers/oauth2/client-metadata.js';
+import oauth2Connect from './mcp/servers/oauth2/connect.js';
+import oauth2ConnectUrl from './mcp/servers/oauth2/connect-url.js';
+import oauth2Disconnect from './mcp/servers/oauth2/disconnect.js';
 import updateMcpServer from './mcp/servers/update.js';
 
 export const apiPrefix = '/api/experimental';
 
 /** Every endpoint under `apiPrefix`, in the order they are matched. */
-export const endpoints = [listMcpServers, createMcpServer, getMcpServer, updateMcpServer, deleteMcpServer];
+export const endpoints = [
+  listMcpServers,
+  createMcpServer,
+  getMcpServer,
+  updateMcpServer,
+  deleteMcpServer,
+  oauth2ConnectUrl,
+  oauth2Connect,
+  oauth2Callback,
+  oauth2Disconnect,
+  oauth2ClientMetadata,
+];
 
 export function createApp(runtime: Runtime): OpenAPIHono<AppEnv> {
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });

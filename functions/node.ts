@@ -11,8 +11,10 @@ import { createApp } from './app.js';
 import { createTokenVerifier, signDevToken } from './auth/tokens.js';
 import { ConfigError, readConfig } from './config.js';
 import type { Runtime } from './env.js';
-import { dataDirFrom, devSigningSecret, readOrCreateKeyFile } from './local-files.js';
+import { dataDirFrom, devSigningSecret, oauthStateSecret, readOrCreateKeyFile } from './local-files.js';
 import { createLogger } from './log.js';
+import { createGuardedFetch } from './outbound/guarded-fetch.js';
+import { resolveHost } from './outbound/resolve-host.js';
 
 const log = createLogger();
 
@@ -26,7 +28,9 @@ async function main(): Promise<void> {
   const usesDevTokens = !env.AUTH_JWKS_URL;
   const config = readConfig({
     ALLOW_LOCAL_TARGETS: 'true',
+    PUBLIC_BASE_URL: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
     ...env,
+    OAUTH_STATE_SECRET: await oauthStateSecret(env),
     ...(usesDevTokens ? { AUTH_JWT_SECRET: await devSigningSecret(env) } : {}),
   });
 
@@ -47,6 +51,7 @@ async function main(): Promise<void> {
     keyring,
     verifyToken: createTokenVerifier(config.auth),
     log,
+    fetchOutbound: createGuardedFetch({ allowLocalTargets: config.allowLocalTargets, resolveHost }),
     acquireDatabase: async () => ({ db: handle.db, release: async () => {} }),
   };
   const app = createApp(runtime);

@@ -9,6 +9,7 @@ import { secretColumns, type Encryptor, type Keyring } from '../crypto/index.js'
 import type { Database } from '../database.js';
 import { ConflictError, NotFoundError, ValidationError, constraintViolationOf } from '../errors.js';
 import { chats, mcpServerConfigs, mcpServerUserTokens } from '../schema.js';
+import { oauth2DiscoveryValues, type OAuth2Discovery } from '../oauth/settings.js';
 import { upsertUser } from '../users.js';
 import { authTypeFields, checkAuthRules, type MergedConfig } from './rules.js';
 import {
@@ -43,7 +44,9 @@ export async function getMcpServerConfig(db: Database, actor: Actor, id: string)
 }
 
 /**
- * Creates a configuration with its secrets encrypted.
+ * Creates a configuration with its secrets encrypted. `options.id` fixes the row id, which
+ * OAuth discovery needs before the row exists because the redirect URI contains it;
+ * `options.discovery` stores what discovery found, client secret included.
  * @throws AccessDeniedError for members.
  * @throws ValidationError when the per-auth-type rules fail.
  * @throws ConflictError when the slug is taken.
@@ -53,8 +56,20 @@ export async function createMcpServerConfig(
   keyring: Keyring,
   actor: Actor,
   input: McpServerCreate,
+  options: { id?: string; discovery?: OAuth2Discovery } = {},
 ): Promise<McpServerConfigView> {
   assertPrivileged(actor);
+  const { discovery } = options;
+  if (discovery) {
+    input = {
+      ...input,
+      oauth2ClientId: discovery.clientId,
+      oauth2AuthUrl: discovery.authUrl,
+      oauth2TokenUrl: discovery.tokenUrl,
+      ...(discovery.scopes ? { oauth2Scopes: discovery.scopes } : {}),
+      ...(discovery.clientSecret ? { oauth2ClientSecret: discovery.clientSecret } : {}),
+    };
+  }
 
   const settings: McpServerSettings = { ...defaultSettings, ...definedSettings(input) } as McpServerSettings;
   const violations = checkAuthRules(input, {
@@ -66,7 +81,7 @@ export async function createMcpServerConfig(
   if (violations.length > 0) throw new ValidationError(violations);
 
   // The id is made here so the ciphertexts can be bound to their row before it exists.
-  const id = crypto.randomUUID();
+  const id = options.id ?? crypto.randomUUID();
   const encryptor = hasSecrets(input) ? await keyring.encryptor(db) : undefined;
   const secrets = await encryptSecrets(encryptor, id, input);
   const userId = actor.kind === 'user' ? actor.userId : null;
@@ -76,7 +91,14 @@ export async function createMcpServerConfig(
       if (actor.kind === 'user') await upsertUser(tx, actor);
       const [inserted] = await tx
         .insert(t)
-        .values({ id, ...settings, ...secrets, createdBy: userId, updatedBy: userId })
+        .values({
+          id,
+          ...settings,
+          ...(discovery ? oauth2DiscoveryValues(discovery) : {}),
+          ...secrets,
+          createdBy: userId,
+          updatedBy: userId,
+        })
         .returning(viewColumns(actor));
       return inserted!;
     }),
@@ -208,7 +230,9 @@ function viewColumns(actor: Actor) {
 
 /**
  * True for servers without per-user auth; for `oauth2`, true when the caller holds a token
- * that has not expired.
+ * that has not expired, or one that has a refresh token and no recorded refresh failure.
+ * The refresh itself happens when the token is used (`getUsableAccessToken`), so listing
+ * stays one query.
  */
 function authConnected(actor: Actor): SQL<boolean> {
   if (actor.kind !== 'user') return sql<boolean>`${t.authType} <> 'oauth2'`;
@@ -216,7 +240,8 @@ function authConnected(actor: Actor): SQL<boolean> {
   return sql<boolean>`(${t.authType} <> 'oauth2' OR EXISTS (
     SELECT 1 FROM ${tokens}
     WHERE ${tokens.mcpServerConfigId} = ${t.id} AND ${tokens.userId} = ${actor.userId}
-      AND (${tokens.expiry} IS NULL OR ${tokens.expiry} > now())))`;
+      AND (${tokens.expiry} IS NULL OR ${tokens.expiry} > now()
+        OR (${tokens.refreshToken} IS NOT NULL AND ${tokens.refreshFailureReason} IS NULL))))`;
 }
 
 interface ViewRow extends McpServerSettings {

@@ -19,7 +19,8 @@ export const limitBody = () =>
 
 export function requireJsonBody() {
   return createMiddleware<AppEnv>(async (c, next) => {
-    if (['POST', 'PUT', 'PATCH'].includes(c.req.method)) {
+    // A POST without a body, such as `…/oauth2/connect`, has no media type to check.
+    if (['POST', 'PUT', 'PATCH'].includes(c.req.method) && hasBody(c.req.raw)) {
       const type = c.req.header('Content-Type') ?? '';
       if (!/^application\/(?:[\w.+-]+\+)?json\s*(?:;|$)/i.test(type)) {
         throw new ApiError(415, 'unsupported_media_type', 'The request body must be JSON.', 'Send Content-Type: application/json.');
@@ -27,4 +28,11 @@ export function requireJsonBody() {
     }
     await next();
   });
+}
+
+function hasBody(request: Request): boolean {
+  const length = request.headers.get('Content-Length');
+  if (request.headers.has('Transfer-Encoding')) return true;
+  if (length !== null) return length !== '0';
+  return request.body !== null;
 }
