@@ -236,12 +236,13 @@ function viewColumns(actor: Actor) {
  */
 function authConnected(actor: Actor): SQL<boolean> {
   if (actor.kind !== 'user') return sql<boolean>`${t.authType} <> 'oauth2'`;
-  const tokens = mcpServerUserTokens;
+  // Qualified by hand: drizzle prints bare column names in a one-table select, and a bare
+  // "id" inside the subquery would mean the token's id.
   return sql<boolean>`(${t.authType} <> 'oauth2' OR EXISTS (
-    SELECT 1 FROM ${tokens}
-    WHERE ${tokens.mcpServerConfigId} = ${t.id} AND ${tokens.userId} = ${actor.userId}
-      AND (${tokens.expiry} IS NULL OR ${tokens.expiry} > now()
-        OR (${tokens.refreshToken} IS NOT NULL AND ${tokens.refreshFailureReason} IS NULL))))`;
+    SELECT 1 FROM ${mcpServerUserTokens} AS user_token
+    WHERE user_token.mcp_server_config_id = ${t}."id" AND user_token.user_id = ${actor.userId}
+      AND (user_token.expiry IS NULL OR user_token.expiry > now()
+        OR (user_token.refresh_token IS NOT NULL AND user_token.refresh_failure_reason IS NULL))))`;
 }
 
 interface ViewRow extends McpServerSettings {
