@@ -2,7 +2,9 @@ import { eq } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { userIdForSubject } from '../../db/users.js';
 import { mcpServerUserTokens } from '../../db/schema.js';
+import { readUserToken, refreshUserToken } from '../../db/oauth/tokens.js';
 import { getUsableAccessToken } from '../../functions/oauth/access-token.js';
+import { refreshTokens } from '../../functions/oauth/token-client.js';
 import { createTestApp, type TestApp } from '../support/harness.js';
 import { startOAuthProvider, type OAuthProviderFixture } from '../support/oauth-provider.js';
 import { callback, createOAuthServer, serversPath, startConnect, storedTokens } from './support.js';
@@ -38,6 +40,15 @@ const tokenContext = () => ({
   outbound: { fetch: t.runtime.fetchOutbound, allowLocalTargets: true },
   log: t.runtime.log,
 });
+
+const refreshCount = () => provider.forms.filter((f) => f.body.grant_type === 'refresh_token').length;
+
+async function expireToken(): Promise<void> {
+  await t.database.db
+    .update(mcpServerUserTokens)
+    .set({ expiry: new Date(Date.now() - 1000) })
+    .where(eq(mcpServerUserTokens.mcpServerConfigId, serverId));
+}
 
 describe('OAuth2 flow against oidc-provider', () => {
   it('discovers the client from the MCP URL alone', async () => {
@@ -123,6 +134,42 @@ describe('OAuth2 flow against oidc-provider', () => {
     expect((await storedTokens(t, serverId, memberId))[0]?.refreshFailureReason).toBe('invalid_grant');
     const server = await (await t.request('GET', `${serversPath}/${serverId}`, { as: 'member' })).json();
     expect(server.auth_connected).toBe(false);
+  });
+
+  it('calls the provider once for two concurrent refreshes', async () => {
+    const { location, cookie } = await startConnect(t, serverId);
+    expect((await callback(t, await provider.authorize(location.href), cookie)).status).toBe(200);
+    await expireToken();
+    const refreshesBefore = refreshCount();
+
+    const [first, second] = await Promise.all([
+      getUsableAccessToken(tokenContext(), await memberActor(), serverId),
+      getUsableAccessToken(tokenContext(), await memberActor(), serverId),
+    ]);
+
+    expect(first.accessToken).toBe(second.accessToken);
+    expect(refreshCount() - refreshesBefore).toBe(1);
+  });
+
+  it('calls the provider once when two processes refresh under the row lock', async () => {
+    await expireToken();
+    const refreshesBefore = refreshCount();
+    const actor = await memberActor();
+    const stillExpired = (expiry: Date | null) => expiry !== null && expiry.getTime() > Date.now() + 60_000;
+    // Read before: inside the transaction only its own handle may be used.
+    const { settings } = await readUserToken(t.database.db, t.keyring, actor, serverId);
+    const redeem = async (refreshToken: string) => {
+      return { kind: 'ok' as const, set: await refreshTokens(tokenContext().outbound, settings, refreshToken) };
+    };
+
+    // Bypasses the in-process single flight, as two separate processes would.
+    const outcomes = await Promise.all([
+      refreshUserToken(t.database.db, t.keyring, actor, serverId, stillExpired, redeem),
+      refreshUserToken(t.database.db, t.keyring, actor, serverId, stillExpired, redeem),
+    ]);
+
+    expect(outcomes.map((o) => o.kind).sort()).toEqual(['refreshed', 'still_valid']);
+    expect(refreshCount() - refreshesBefore).toBe(1);
   });
 
   it('revokes the refresh token first on disconnect', async () => {
