@@ -13,7 +13,7 @@ export function callbackPath(serverId: string): string {
 
 /** The cookie path: the callback path below the base URL's own path. */
 export function callbackCookiePath(config: OAuthConfig, serverId: string): string {
-  return `${config.publicBaseUrl.pathname}${callbackPath(serverId)}`;
+  return `${config.publicBaseUrl.pathname.replace(/\/$/, '')}${callbackPath(serverId)}`;
 }
 
 export function redirectUri(config: OAuthConfig, serverId: string): string {

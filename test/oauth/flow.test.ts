@@ -81,6 +81,7 @@ describe('OAuth2 flow against oidc-provider', () => {
     expect(response.headers.get('Content-Security-Policy')).toMatch(/script-src 'nonce-[\w-]+'/);
     expect(response.headers.get('Referrer-Policy')).toBe('no-referrer');
     expect(response.headers.get('Set-Cookie')).toMatch(/Max-Age=0/);
+    expect(response.headers.get('Set-Cookie')).toContain(`Path=${serversPath}/${serverId}/oauth2/callback;`);
     expect(html).toContain('"status":"connected"');
     expect(html).toContain('"http://127.0.0.1:55450"');
 
