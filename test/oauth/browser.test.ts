@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { userIdForSubject } from '../../db/users.js';
 import { createTestApp, type TestApp } from '../support/harness.js';
 import { startOAuthProvider, type OAuthProviderFixture } from '../support/oauth-provider.js';
-import { createOAuthServer, serversPath, storedTokens } from './support.js';
+import { createOAuthServer, getServer, serversPath, storedTokens } from './support.js';
 
 const chromiumPath = '/usr/bin/chromium';
 const switchboardOrigin = 'http://127.0.0.1:55455';
@@ -99,11 +99,11 @@ describe.skipIf(!existsSync(chromiumPath))('connect popup in Chromium', () => {
     await popup.click('button[type="submit"]');
     await closed;
 
-    await page.waitForFunction(() => (window as unknown as { messages: unknown[] }).messages.length > 0);
-    const messages = await page.evaluate(() => (window as unknown as { messages: unknown[] }).messages);
+    await page.waitForFunction(() => (globalThis as unknown as { messages: unknown[] }).messages.length > 0);
+    const messages = await page.evaluate(() => (globalThis as unknown as { messages: unknown[] }).messages);
     expect(messages).toEqual([{ type: 'switchboard:oauth2', serverId, status: 'connected' }]);
     expect(await storedTokens(t, serverId, await userIdForSubject('member-1'))).toHaveLength(1);
-    const server = await (await t.request('GET', `${serversPath}/${serverId}`, { as: 'member' })).json();
+    const server = await getServer(t, serverId, 'member');
     expect(server.auth_connected).toBe(true);
   });
 });

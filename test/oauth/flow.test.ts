@@ -7,7 +7,7 @@ import { getUsableAccessToken } from '../../functions/oauth/access-token.js';
 import { refreshTokens } from '../../functions/oauth/token-client.js';
 import { createTestApp, type TestApp } from '../support/harness.js';
 import { startOAuthProvider, type OAuthProviderFixture } from '../support/oauth-provider.js';
-import { callback, createOAuthServer, serversPath, startConnect, storedTokens } from './support.js';
+import { callback, createOAuthServer, getServer, serversPath, startConnect, storedTokens } from './support.js';
 
 let t: TestApp;
 let provider: OAuthProviderFixture;
@@ -53,7 +53,7 @@ async function expireToken(): Promise<void> {
 describe('OAuth2 flow against oidc-provider', () => {
   it('discovers the client from the MCP URL alone', async () => {
     serverId = await createOAuthServer(t, 'discovered', { url: provider.mcpUrl });
-    const server = await (await t.request('GET', `${serversPath}/${serverId}`)).json();
+    const server = await getServer(t, serverId);
     expect(server).toMatchObject({
       oauth2_auth_url: `${provider.issuer}/auth`,
       oauth2_token_url: `${provider.issuer}/token`,
@@ -100,9 +100,9 @@ describe('OAuth2 flow against oidc-provider', () => {
   });
 
   it('reports auth_connected true to the member', async () => {
-    const server = await (await t.request('GET', `${serversPath}/${serverId}`, { as: 'member' })).json();
+    const server = await getServer(t, serverId, 'member');
     expect(server.auth_connected).toBe(true);
-    const other = await (await t.request('GET', `${serversPath}/${serverId}`, { as: 'otherMember' })).json();
+    const other = await getServer(t, serverId, 'otherMember');
     expect(other.auth_connected).toBe(false);
   });
 
@@ -111,7 +111,7 @@ describe('OAuth2 flow against oidc-provider', () => {
     const { accessToken: oldAccess } = await getUsableAccessToken(tokenContext(), await memberActor(), serverId);
     await t.database.db.update(mcpServerUserTokens).set({ expiry: new Date(Date.now() - 1000) }).where(eq(mcpServerUserTokens.id, before.id));
 
-    const server = await (await t.request('GET', `${serversPath}/${serverId}`, { as: 'member' })).json();
+    const server = await getServer(t, serverId, 'member');
     expect(server.auth_connected).toBe(true);
 
     const refreshed = await getUsableAccessToken(tokenContext(), await memberActor(), serverId);
@@ -133,7 +133,7 @@ describe('OAuth2 flow against oidc-provider', () => {
 
     await expect(getUsableAccessToken(tokenContext(), await memberActor(), serverId)).rejects.toMatchObject({ reason: 'invalid_grant' });
     expect((await storedTokens(t, serverId, memberId))[0]?.refreshFailureReason).toBe('invalid_grant');
-    const server = await (await t.request('GET', `${serversPath}/${serverId}`, { as: 'member' })).json();
+    const server = await getServer(t, serverId, 'member');
     expect(server.auth_connected).toBe(false);
   });
 

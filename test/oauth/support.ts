@@ -44,3 +44,9 @@ export async function storedTokens(t: TestApp, serverId: string, userId?: string
         : eq(mcpServerUserTokens.mcpServerConfigId, serverId),
     );
 }
+
+/** GET one server as `as`; the fields the OAuth tests read. */
+export async function getServer(t: TestApp, serverId: string, as: Caller = 'admin') {
+  const response = await t.request('GET', `${serversPath}/${serverId}`, { as });
+  return (await response.json()) as Record<string, unknown> & { auth_connected: boolean; oauth2_client_id: string };
+}
