@@ -128,15 +128,26 @@ export async function updateMcpServerConfig(
   const row = await withConflictCheck(() =>
     db.transaction(async (tx) => {
       const [current] = await tx
-        .select({ ...settingsColumns, ...presenceColumns })
+        .select({ ...settingsColumns, ...presenceColumns, wasDiscovered: sql<boolean>`${t.oauth2Registration} IS NOT NULL` })
         .from(t)
         .where(eq(t.id, id))
         .for('update');
       if (!current) throw new NotFoundError('MCP server');
 
       const leavingAuthType = patch.authType !== undefined && patch.authType !== current.authType;
-      const cleared = leavingAuthType ? clearedFields(current.authType) : {};
-      const { hasOauth2Secret, hasApiKey, hasCustomHeaders, ...currentSettings } = current;
+      // A discovered client belongs to the authorization server of the old URL; clearing it
+      // makes the next connect discover and register again.
+      const movingDiscovered =
+        !leavingAuthType &&
+        current.wasDiscovered &&
+        patch.url !== undefined &&
+        patch.url !== current.url &&
+        patch.oauth2ClientId === undefined &&
+        patch.oauth2AuthUrl === undefined &&
+        patch.oauth2TokenUrl === undefined;
+      const cleared = leavingAuthType || movingDiscovered ? clearedFields(current.authType, movingDiscovered) : {};
+      const forgetOAuth2 = (leavingAuthType && current.authType === 'oauth2') || movingDiscovered;
+      const { hasOauth2Secret, hasApiKey, hasCustomHeaders, wasDiscovered: _wasDiscovered, ...currentSettings } = current;
       const settings = { ...currentSettings, ...cleared, ...definedSettings(patch) } as McpServerSettings;
       const merged: MergedConfig = {
         ...settings,
@@ -157,6 +168,7 @@ export async function updateMcpServerConfig(
         .update(t)
         .set({
           ...cleared,
+          ...(forgetOAuth2 ? discoveryReset : {}),
           ...definedSettings(patch),
           ...secrets,
           updatedAt: sql`now()`,
@@ -164,7 +176,7 @@ export async function updateMcpServerConfig(
         })
         .where(eq(t.id, id))
         .returning(viewColumns(actor));
-      if (leavingAuthType && current.authType === 'oauth2') {
+      if (forgetOAuth2) {
         await tx.delete(mcpServerUserTokens).where(eq(mcpServerUserTokens.mcpServerConfigId, id));
       }
       return updated!;
@@ -301,10 +313,24 @@ function definedSettings(input: McpServerPatch): Partial<McpServerSettings> {
   return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined));
 }
 
-/** The column values that reset the settings and secrets an auth type owns. */
-function clearedFields(authType: McpServerSettings['authType']): Record<string, unknown> {
+/** The discovery columns of an `oauth2` server, reset when it stops being one or moves. */
+const discoveryReset = {
+  oauth2Issuer: '',
+  oauth2Resource: '',
+  oauth2RevocationUrl: '',
+  oauth2TokenEndpointAuthMethod: '',
+  oauth2IssParameterRequired: false,
+  oauth2Registration: null,
+} as const;
+
+/**
+ * The column values that reset the settings and secrets an auth type owns; `clientOnly`
+ * resets only the OAuth client and endpoints, keeping the scopes.
+ */
+function clearedFields(authType: McpServerSettings['authType'], clientOnly = false): Record<string, unknown> {
   const cleared: Record<string, unknown> = {};
   for (const field of authTypeFields[authType]) {
+    if (clientOnly && field === 'oauth2Scopes') continue;
     switch (field) {
       case 'oauth2ClientSecret':
         Object.assign(cleared, { oauth2ClientSecret: null, oauth2ClientSecretKeyId: null });

@@ -147,6 +147,22 @@ describe('POST /mcp/servers discovery', () => {
   });
 });
 
+describe('PATCH /mcp/servers/{id} on a discovered server', () => {
+  it('forgets the discovered client when the URL moves', async () => {
+    await appWith({
+      'https://mcp.example.com/.well-known/oauth-protected-resource/mcp': resourceMetadata,
+      [`${issuer}/.well-known/oauth-authorization-server`]: { ...serverMetadata, client_id_metadata_document_supported: true },
+    });
+    const created = (await (await createDiscovered(t)).json()) as { id: string; oauth2_client_id: string };
+    expect(created.oauth2_client_id).not.toBe('');
+
+    const moved = await t.request('PATCH', `${serversPath}/${created.id}`, { body: { url: 'https://mcp.example.org/mcp' } });
+
+    expect(moved.status).toBe(200);
+    expect(await moved.json()).toMatchObject({ oauth2_client_id: '', oauth2_auth_url: '', oauth2_token_url: '', oauth2_scopes: 'read' });
+  });
+});
+
 describe('registerClient', () => {
   const outbound = (requests: string[]) => ({
     fetch: createGuardedFetch({
