@@ -42,7 +42,7 @@ const resourceMetadataSchema = z.object({
   scopes_supported: z.array(z.string()).optional(),
 });
 
-/** An MCP `initialize` request; servers that need a token answer it with 401 and a challenge. */
+/** An MCP `initialize` request; servers that need a token reject it with 401 and a challenge. */
 const probeBody = JSON.stringify({
   jsonrpc: '2.0',
   id: 0,
@@ -142,7 +142,7 @@ async function challengeHint(outbound: OutboundContext, target: URL): Promise<{ 
       body: probeBody,
     });
   } catch {
-    // The well-known URLs may still answer; their failure is reported instead.
+    // The well-known URLs may still respond, and their failure is reported instead.
     return {};
   }
   await response.body?.cancel();

@@ -26,7 +26,7 @@ export function connectUrl(config: OAuthConfig, serverId: string, ticket: string
   return url.href;
 }
 
-/** The client ID metadata document of one server; its URL is the client id. */
+/** Returns the URL of a server's client ID metadata document, which is also the client id. */
 export function clientMetadataUrl(config: OAuthConfig, serverId: string): string {
   return `${config.publicBaseUrl.href.replace(/\/$/, '')}${serversPath}/${serverId}/oauth2/client-metadata`;
 }

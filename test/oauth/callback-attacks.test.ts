@@ -20,7 +20,7 @@ afterAll(async () => {
   await provider?.close();
 });
 
-/** A genuine flow up to the provider's redirect: what an attacker would tamper with. */
+/** Runs a genuine flow up to the provider's redirect, which each attack then tampers with. */
 async function genuineRedirect(id = serverId, as: 'member' | 'otherMember' = 'member') {
   const { location, cookie } = await startConnect(t, id, as);
   return { redirect: await provider.authorize(location.href), cookie };

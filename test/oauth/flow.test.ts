@@ -97,6 +97,7 @@ describe('OAuth2 flow against oidc-provider', () => {
     expect(row?.tokenType).toBe('Bearer');
     const { accessToken } = await getUsableAccessToken(tokenContext(), await memberActor(), serverId);
     expect(row?.accessToken).not.toContain(accessToken);
+    expect(t.logs.join('\n')).not.toContain(accessToken);
   });
 
   it('reports auth_connected true to the member', async () => {

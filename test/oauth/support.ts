@@ -33,7 +33,7 @@ export function callback(t: TestApp, redirect: URL, cookie: string | undefined):
   return Promise.resolve(t.app.request(`${redirect.pathname}${redirect.search}`, { headers: cookie ? { Cookie: cookie } : {} }));
 }
 
-/** The stored token rows of a server, as stored (ciphertext). */
+/** Reads the stored token rows of a server, ciphertexts included. */
 export async function storedTokens(t: TestApp, serverId: string, userId?: string) {
   return t.database.db
     .select()

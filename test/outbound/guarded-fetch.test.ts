@@ -20,7 +20,7 @@ beforeAll(async () => {
       return;
     }
     if (req.url === '/hang') {
-      // Never answers until the test releases it.
+      // Sends no response until the test releases it.
       release = () => res.end();
       return;
     }
@@ -35,7 +35,7 @@ afterAll(async () => {
   await new Promise((resolve) => server.close(resolve));
 });
 
-/** A fetch that answers from a table instead of the network, for hosts that must never be reached. */
+/** A fetch that serves responses from a table instead of the network, for hosts that must never be reached. */
 function scriptedFetch(responses: Record<string, () => Response>) {
   const calls: string[] = [];
   const fetchImpl = async (input: string | URL | Request) => {

@@ -1,7 +1,7 @@
 /**
  * A real OAuth authorization server (`oidc-provider`) and a protected MCP resource in front
- * of it, both on 127.0.0.1, configured as the MCP authorization specification expects:
- * PKCE required, resource indicators (RFC 8707), dynamic client registration (RFC 7591),
+ * of it, both on 127.0.0.1. The server is configured as the MCP authorization specification
+ * expects: PKCE required, resource indicators (RFC 8707), dynamic client registration (RFC 7591),
  * `iss` in authorization responses (RFC 9207), revocation (RFC 7009) and rotating refresh
  * tokens. `authorize` walks the login and consent interactions with plain HTTP requests.
  */
@@ -10,7 +10,7 @@ import Provider from 'oidc-provider';
 
 export interface OAuthProviderFixture {
   issuer: string;
-  /** The MCP endpoint URL; it answers 401 with a `resource_metadata` challenge. */
+  /** The MCP endpoint URL, which rejects every request with 401 and a `resource_metadata` challenge. */
   mcpUrl: string;
   /** Requests that reached the provider, as `METHOD path` without query. */
   requests: string[];

@@ -1,6 +1,6 @@
 /**
  * `GET /api/experimental/mcp/servers/{id}/oauth2/callback`: where the provider sends the
- * browser back. No bearer header arrives here; the sealed state cookie set at connect is the
+ * browser back. No bearer header arrives here. The sealed state cookie set at connect is the
  * only proof of who started the flow, so every check below fails closed:
  *
  * - the cookie must open (not tampered with, not expired) and name this server;
@@ -77,7 +77,7 @@ app.openapi(route, async (c) => {
 
     const endpoints = { ...settings, resource: state.resource };
     const { as, client } = clientOf(endpoints);
-    // `iss` was checked above against the issuer recorded at connect; oauth4webapi would
+    // `iss` was checked above against the issuer recorded at connect. oauth4webapi would
     // compare it with its own view of the issuer, which a hand-written configuration lacks.
     const response = new URLSearchParams(params);
     response.delete('iss');

@@ -2,7 +2,7 @@
  * `GET /api/experimental/mcp/servers/{id}/oauth2/client-metadata`: the OAuth client ID
  * metadata document of a server whose authorization server accepts one. Its URL is the
  * client id; the authorization server fetches it to learn the redirect URI. Public, because
- * the authorization server fetches it without credentials; it holds no secret.
+ * the authorization server fetches it without credentials, and it contains no secret.
  */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { systemActor } from '../../../../db/actor.js';

@@ -1,6 +1,6 @@
 /**
- * What the OAuth endpoints share: the deployment's OAuth settings, the outbound context, and
- * loading a server that a user may connect to, running discovery when its OAuth client
+ * Helpers the OAuth endpoints share: the deployment's OAuth settings, the outbound context,
+ * and loading a server that a user may connect to, with discovery when its OAuth client
  * settings are still empty.
  */
 import type { Context } from 'hono';
