@@ -136,6 +136,15 @@ const attacks: Attack[] = [
       return callback(t, denied, cookie);
     },
   },
+  {
+    name: 'hybrid id_token injected',
+    status: 400,
+    code: 'oauth2_invalid_response',
+    run: async () => {
+      const { redirect, cookie } = await genuineRedirect();
+      return callback(t, withParams(redirect, (p) => p.set('id_token', 'eyJhbGciOiJub25lIn0.e30.')), cookie);
+    },
+  },
 ];
 
 describe('GET /mcp/servers/{id}/oauth2/callback attacks', () => {

@@ -68,6 +68,9 @@ app.openapi(route, async (c) => {
       if (error instanceof NotFoundError) throw failure(404, 'not_found', 'MCP server not found.');
       throw error;
     });
+    if (settings.authType !== 'oauth2' || !settings.tokenUrl) {
+      throw failure(400, 'not_oauth2', 'This MCP server no longer uses OAuth2.');
+    }
     checkIssuer(params, state.issuer, settings.issParameterRequired);
     if (params.get('error')) {
       logProviderError(c, id, params.get('error'));
@@ -81,7 +84,13 @@ app.openapi(route, async (c) => {
     // compare it with its own view of the issuer, which a hand-written configuration lacks.
     const response = new URLSearchParams(params);
     response.delete('iss');
-    const validated = oauth.validateAuthResponse({ ...as, authorization_response_iss_parameter_supported: false }, client, response, oauth.skipStateCheck);
+    let validated: URLSearchParams;
+    try {
+      validated = oauth.validateAuthResponse({ ...as, authorization_response_iss_parameter_supported: false }, client, response, oauth.skipStateCheck);
+    } catch {
+      // JARM, implicit or hybrid parameters: nothing Switchboard asked for.
+      throw failure(400, 'oauth2_invalid_response', 'The authorization response is not a plain code response.');
+    }
 
     let tokens;
     try {
