@@ -40,7 +40,7 @@ export async function devSigningSecret(env: NodeJS.ProcessEnv): Promise<string> 
   return toBase64Url(key);
 }
 
-/** The secret of OAuth state cookies and connect tickets: OAUTH_STATE_SECRET, else the generated file under DATA_DIR. */
+/** Returns the secret of OAuth state cookies and connect tickets: OAUTH_STATE_SECRET, else the generated file under DATA_DIR. */
 export async function oauthStateSecret(env: NodeJS.ProcessEnv): Promise<string> {
   if (env.OAUTH_STATE_SECRET) return env.OAUTH_STATE_SECRET;
   const { key } = await readOrCreateKeyFile(dataDirFrom(env), 'oauth-state-secret');

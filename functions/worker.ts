@@ -19,7 +19,7 @@ export interface WorkerBindings {
   LOCAL_ROOT_KEY?: string;
   /** `host:port/path` of a WebSocket-to-TCP proxy, for tests against a plain PostgreSQL server. */
   NEON_WS_PROXY?: string;
-  /** Where browsers reach this Worker; OAuth redirect URIs are built from it. */
+  /** The URL browsers use to reach this Worker; OAuth redirect URIs are built from it. */
   PUBLIC_BASE_URL?: string;
   /** The app origin that receives the OAuth popup's completion message. */
   APP_ORIGIN?: string;

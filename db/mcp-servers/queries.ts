@@ -45,7 +45,7 @@ export async function getMcpServerConfig(db: Database, actor: Actor, id: string)
 
 /**
  * Creates a configuration with its secrets encrypted. `options.id` fixes the row id, which
- * OAuth discovery needs before the row exists because the redirect URI contains it;
+ * OAuth discovery needs before the row exists because the redirect URI contains it.
  * `options.discovery` stores what discovery found, client secret included.
  * @throws AccessDeniedError for members.
  * @throws ValidationError when the per-auth-type rules fail.
@@ -241,7 +241,7 @@ function viewColumns(actor: Actor) {
 }
 
 /**
- * True for servers without per-user auth; for `oauth2`, true when the caller holds a token
+ * True for servers without per-user auth. For `oauth2`, true when the caller has a token
  * that has not expired, or one that has a refresh token and no recorded refresh failure.
  * The refresh itself happens when the token is used (`getUsableAccessToken`), so listing
  * stays one query.
@@ -324,8 +324,8 @@ const discoveryReset = {
 } as const;
 
 /**
- * The column values that reset the settings and secrets an auth type owns; `clientOnly`
- * resets only the OAuth client and endpoints, keeping the scopes.
+ * Returns the column values that reset the settings and secrets an auth type owns. With
+ * `clientOnly`, only the OAuth client and endpoints are reset and the scopes stay.
  */
 function clearedFields(authType: McpServerSettings['authType'], clientOnly = false): Record<string, unknown> {
   const cleared: Record<string, unknown> = {};

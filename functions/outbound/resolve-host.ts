@@ -1,4 +1,4 @@
-/** The Node resolver for the outbound guard: every address a name resolves to, as the OS resolver sees it. */
+/** Resolves a host name to every address the OS resolver returns, for the outbound guard in Node. */
 import { lookup } from 'node:dns/promises';
 
 export async function resolveHost(host: string): Promise<string[]> {

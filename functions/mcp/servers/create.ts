@@ -55,7 +55,7 @@ app.openapi(route, async (c) => {
   return c.json(server, 201);
 });
 
-/** An `oauth2` server whose client id, authorization URL and token URL are all empty is discovered. */
+/** Tells whether the body is an `oauth2` server with client id, authorization URL and token URL all empty. */
 function needsDiscovery(body: z.infer<typeof McpServerCreateBody>): boolean {
   return body.auth_type === 'oauth2' && !body.oauth2_client_id && !body.oauth2_auth_url && !body.oauth2_token_url;
 }
