@@ -204,3 +204,29 @@ describe('registerClient', () => {
     await expect(registerClient(refusing, request('https://previous.example.com'))).rejects.toBeInstanceOf(DiscoveryError);
   });
 });
+
+describe('POST /mcp/servers/{id}/oauth2/connect discovery', () => {
+  it('discovers on first connect and hides the reason from members', async () => {
+    await appWith({});
+    const created = await t.request('POST', serversPath, {
+      body: { display_name: 'Later', slug: 'later', url: mcpUrl, enabled: true },
+    });
+    const { id } = (await created.json()) as { id: string };
+    expect((await t.request('PATCH', `${serversPath}/${id}`, { body: { auth_type: 'oauth2' } })).status).toBe(200);
+
+    const failed = await t.request('POST', `${serversPath}/${id}/oauth2/connect`, { as: 'member' });
+    const body = (await failed.json()) as { code: string; detail: string };
+    expect(failed.status).toBe(400);
+    expect(body.code).toBe('oauth2_discovery_failed');
+    expect(JSON.stringify(body)).not.toContain('mcp.example.com');
+
+    await appWith({
+      'https://mcp.example.com/.well-known/oauth-protected-resource/mcp': resourceMetadata,
+      [`${issuer}/.well-known/oauth-authorization-server`]: { ...serverMetadata, client_id_metadata_document_supported: true },
+    });
+    const connected = await t.request('POST', `${serversPath}/${id}/oauth2/connect`, { as: 'member' });
+    expect(connected.status).toBe(200);
+    const server = (await (await t.request('GET', `${serversPath}/${id}`)).json()) as { oauth2_client_id: string };
+    expect(server.oauth2_client_id).toContain(`/oauth2/client-metadata`);
+  });
+});

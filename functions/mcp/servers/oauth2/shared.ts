@@ -97,7 +97,10 @@ async function discoverInto(c: Context<AppEnv>, actor: UserActor, settings: OAut
   }
 }
 
-/** The 400 of a failed discovery: the step and reason, and what an admin can do instead. */
+/**
+ * Builds the 400 of a failed discovery: the step and reason for admins, and what they can do
+ * instead. Members get the step only, because the reason names URLs their view hides.
+ */
 export function discoveryFailed(c: Context<AppEnv>, error: DiscoveryError): ApiError {
   c.var.runtime.log.warn('oauth2_discovery_failed', {
     request_id: c.var.requestId,
@@ -105,10 +108,14 @@ export function discoveryFailed(c: Context<AppEnv>, error: DiscoveryError): ApiE
     reason: error.reason,
     cause: error.cause instanceof Error ? `${error.cause.name}: ${error.cause.message}` : undefined,
   });
+  const message = `OAuth discovery failed at step ${error.step}.`;
+  if (!c.var.actor?.isAdmin) {
+    return new ApiError(400, 'oauth2_discovery_failed', message, 'Ask an admin to check the OAuth settings of this MCP server.');
+  }
   return new ApiError(
     400,
     'oauth2_discovery_failed',
-    `OAuth discovery failed at step ${error.step}.`,
+    message,
     `${error.reason} Set oauth2_client_id, oauth2_auth_url and oauth2_token_url by hand to skip discovery.`,
     [{ field: 'url', detail: `Discovery failed at ${error.step}: ${error.reason}` }],
   );
