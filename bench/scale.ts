@@ -8,6 +8,7 @@ import { createApp } from '../functions/app.js';
 import { createTokenVerifier, signDevToken } from '../functions/auth/tokens.js';
 import { readConfig } from '../functions/config.js';
 import { createLogger } from '../functions/log.js';
+import { createGuardedFetch } from '../functions/outbound/guarded-fetch.js';
 import { secretColumns } from '../db/crypto/index.js';
 import { migrateDatabase, openDatabase } from '../db/open.js';
 import { localKeyring, report, startPostgres } from './support.js';
@@ -27,6 +28,7 @@ try {
     keyring,
     verifyToken: createTokenVerifier(config.auth),
     log: createLogger(() => {}),
+    fetchOutbound: createGuardedFetch({ allowLocalTargets: false }),
     acquireDatabase: async () => ({ db, release: async () => {} }),
   });
   const key = new TextEncoder().encode(secret);

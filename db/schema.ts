@@ -13,6 +13,15 @@ import {
   uuid,
 } from 'drizzle-orm/pg-core';
 
+/** The client registration a discovery made, kept so a later discovery at the same issuer reuses it. */
+export interface OAuth2Registration {
+  method: 'dynamic_registration' | 'client_id_metadata_document';
+  issuer: string;
+  registeredAt: string;
+  /** RFC 7592 management URL, when the server returned one. */
+  registrationClientUri?: string;
+}
+
 const timestamps = {
   createdAt: timestamp('created_at', { withTimezone: true }).notNull().defaultNow(),
   updatedAt: timestamp('updated_at', { withTimezone: true }).notNull().defaultNow(),
@@ -72,6 +81,17 @@ export const mcpServerConfigs = pgTable(
     oauth2AuthUrl: text('oauth2_auth_url').notNull().default(''),
     oauth2TokenUrl: text('oauth2_token_url').notNull().default(''),
     oauth2Scopes: text('oauth2_scopes').notNull().default(''),
+    // Filled by discovery (RFC 9728, RFC 8414) or left empty for a configuration the admin
+    // wrote by hand. The issuer is what the `iss` authorization response parameter must match.
+    oauth2Issuer: text('oauth2_issuer').notNull().default(''),
+    oauth2Resource: text('oauth2_resource').notNull().default(''),
+    oauth2RevocationUrl: text('oauth2_revocation_url').notNull().default(''),
+    /** `client_secret_basic`, `client_secret_post` or `none`; empty means basic with a secret, none without. */
+    oauth2TokenEndpointAuthMethod: text('oauth2_token_endpoint_auth_method').notNull().default(''),
+    /** RFC 9207: the issuer promised to send `iss`, so a response without it is rejected. */
+    oauth2IssParameterRequired: boolean('oauth2_iss_parameter_required').notNull().default(false),
+    /** How the client was registered and at which issuer; JSON without secrets. */
+    oauth2Registration: jsonb('oauth2_registration').$type<OAuth2Registration>(),
     apiKeyHeader: text('api_key_header').notNull().default('Authorization'),
     apiKeyValue: text('api_key_value'),
     apiKeyValueKeyId: keyId('api_key_value_key_id'),
@@ -97,6 +117,10 @@ export const mcpServerConfigs = pgTable(
     check(
       'mcp_server_configs_availability',
       sql`${t.availability} IN ('force_on', 'default_on', 'default_off')`,
+    ),
+    check(
+      'mcp_server_configs_oauth2_token_endpoint_auth_method',
+      sql`${t.oauth2TokenEndpointAuthMethod} IN ('', 'client_secret_basic', 'client_secret_post', 'none')`,
     ),
     check('mcp_server_configs_slug_format', sql`${t.slug} ~ '^[a-z0-9]+(-[a-z0-9]+)*$'`),
     // A ciphertext is useless without the key that made it, and a key id without a value is a lie.
@@ -173,6 +197,19 @@ export const mcpServerToolSnapshots = pgTable(
     check('mcp_server_tool_snapshots_outcome', sql`${t.outcome} IN ('ok', 'failed')`),
     check('mcp_server_tool_snapshots_error_code', sql`(${t.outcome} = 'ok') = (${t.errorCode} IS NULL)`),
   ],
+);
+
+/**
+ * OAuth `state` values already redeemed at the callback, as SHA-256 hex, so a replayed
+ * callback is rejected. Rows expire with the state cookie and are purged on later callbacks.
+ */
+export const oauth2UsedStates = pgTable(
+  'oauth2_used_states',
+  {
+    stateHash: text('state_hash').primaryKey(),
+    expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+  },
+  (t) => [index('oauth2_used_states_expires_idx').on(t.expiresAt)],
 );
 
 export const chats = pgTable(

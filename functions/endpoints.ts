@@ -11,6 +11,11 @@ import createMcpServer from './mcp/servers/create.js';
 import deleteMcpServer from './mcp/servers/delete.js';
 import getMcpServer from './mcp/servers/get.js';
 import listMcpServers from './mcp/servers/list.js';
+import oauth2Callback from './mcp/servers/oauth2/callback.js';
+import oauth2ClientMetadata from './mcp/servers/oauth2/client-metadata.js';
+import oauth2Connect from './mcp/servers/oauth2/connect.js';
+import oauth2ConnectUrl from './mcp/servers/oauth2/connect-url.js';
+import oauth2Disconnect from './mcp/servers/oauth2/disconnect.js';
 import updateMcpServer from './mcp/servers/update.js';
 import getMcpServerTools from './mcp/tools/get.js';
 import refreshMcpServerTools from './mcp/tools/refresh.js';
@@ -23,6 +28,11 @@ export const endpoints = [
   getMcpServer,
   updateMcpServer,
   deleteMcpServer,
+  oauth2ConnectUrl,
+  oauth2Connect,
+  oauth2Callback,
+  oauth2Disconnect,
+  oauth2ClientMetadata,
   getMcpServerTools,
   refreshMcpServerTools,
   createChat,

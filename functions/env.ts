@@ -5,6 +5,7 @@ import type { Database } from '../db/database.js';
 import type { TokenVerifier } from './auth/tokens.js';
 import type { AppConfig } from './config.js';
 import type { Logger } from './log.js';
+import type { GuardedFetch } from './outbound/guarded-fetch.js';
 
 /** The services one process or isolate shares across requests. */
 export interface Runtime {
@@ -17,6 +18,8 @@ export interface Runtime {
    * refused; Node passes `dns.lookup`, and a Worker, which cannot reach private networks, none.
    */
   resolveHost?: (host: string) => Promise<string[]>;
+  /** The guarded client for every request Switchboard itself sends: token, discovery, registration, revocation. */
+  fetchOutbound: GuardedFetch;
   /** Returns the database for one request and releases it afterwards. */
   acquireDatabase(): Promise<{ db: Database; release(): Promise<void> }>;
 }

@@ -10,6 +10,7 @@ import type { ZodError } from 'zod';
 import { DecryptionError, KeyCheckError, KeyUnavailableError } from '../db/crypto/index.js';
 import { AccessDeniedError, ConflictError, NotFoundError, ValidationError, sqlStateOf, type FieldViolation } from '../db/errors.js';
 import type { AppEnv } from './env.js';
+import { OAuth2ConnectionRequiredError, OAuth2RefreshUnavailableError } from './oauth/access-token.js';
 
 export interface ErrorBody {
   /** Stable, machine-readable: `validation_failed`, `not_found`, `conflict`, … */
@@ -75,6 +76,12 @@ function toApiError(error: Error, c: Context<AppEnv>): ApiError {
   if (isDatabaseUnavailable(error)) {
     c.var.runtime?.log.error('database_unavailable', { request_id: c.var.requestId, sqlstate: sqlStateOf(error), error_code: networkCodeOf(error) });
     return new ApiError(503, 'database_unavailable', 'The database is unavailable.', 'Retry later.', [], { 'Retry-After': '2' });
+  }
+  if (error instanceof OAuth2ConnectionRequiredError) {
+    return new ApiError(409, 'oauth2_connection_required', error.message, `Connect through POST …/oauth2/connect (reason: ${error.reason}).`);
+  }
+  if (error instanceof OAuth2RefreshUnavailableError) {
+    return new ApiError(502, 'oauth2_refresh_failed', error.message, 'Retry later, or reconnect if it keeps failing.');
   }
 
   c.var.runtime?.log.error('unhandled_error', {

@@ -1,6 +1,6 @@
 /**
  * Secrets that `npm start` generates on first run and keeps under DATA_DIR: the local root
- * key and the dev token signing secret. Both files are created with mode 0600.
+ * key, the dev token signing secret and the OAuth state secret. Both files are created with mode 0600.
  */
 import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
@@ -37,5 +37,12 @@ export async function readOrCreateKeyFile(
 export async function devSigningSecret(env: NodeJS.ProcessEnv): Promise<string> {
   if (env.AUTH_JWT_SECRET) return env.AUTH_JWT_SECRET;
   const { key } = await readOrCreateKeyFile(dataDirFrom(env), 'dev-jwt-secret');
+  return toBase64Url(key);
+}
+
+/** Returns the secret of OAuth state cookies and connect tickets: OAUTH_STATE_SECRET, else the generated file under DATA_DIR. */
+export async function oauthStateSecret(env: NodeJS.ProcessEnv): Promise<string> {
+  if (env.OAUTH_STATE_SECRET) return env.OAUTH_STATE_SECRET;
+  const { key } = await readOrCreateKeyFile(dataDirFrom(env), 'oauth-state-secret');
   return toBase64Url(key);
 }

@@ -3,7 +3,6 @@
  * DATA_DIR by default or on DATABASE_URL, with the local key provider and dev tokens.
  */
 import { serve } from '@hono/node-server';
-import { lookup } from 'node:dns/promises';
 import { join } from 'node:path';
 import { Keyring, LocalKeyProvider } from '../db/crypto/index.js';
 import { fromBase64Url } from '../db/crypto/aead.js';
@@ -12,8 +11,10 @@ import { createApp } from './app.js';
 import { createTokenVerifier, signDevToken } from './auth/tokens.js';
 import { ConfigError, readConfig } from './config.js';
 import type { Runtime } from './env.js';
-import { dataDirFrom, devSigningSecret, readOrCreateKeyFile } from './local-files.js';
+import { dataDirFrom, devSigningSecret, oauthStateSecret, readOrCreateKeyFile } from './local-files.js';
 import { createLogger } from './log.js';
+import { createGuardedFetch } from './outbound/guarded-fetch.js';
+import { resolveHost } from './outbound/resolve-host.js';
 
 const log = createLogger();
 
@@ -27,7 +28,9 @@ async function main(): Promise<void> {
   const usesDevTokens = !env.AUTH_JWKS_URL;
   const config = readConfig({
     ALLOW_LOCAL_TARGETS: 'true',
+    PUBLIC_BASE_URL: `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`,
     ...env,
+    OAUTH_STATE_SECRET: await oauthStateSecret(env),
     ...(usesDevTokens ? { AUTH_JWT_SECRET: await devSigningSecret(env) } : {}),
   });
 
@@ -48,7 +51,8 @@ async function main(): Promise<void> {
     keyring,
     verifyToken: createTokenVerifier(config.auth),
     log,
-    resolveHost: async (host) => (await lookup(host, { all: true })).map((entry) => entry.address),
+    resolveHost,
+    fetchOutbound: createGuardedFetch({ allowLocalTargets: config.allowLocalTargets, resolveHost }),
     acquireDatabase: async () => ({ db: handle.db, release: async () => {} }),
   };
   const app = createApp(runtime);

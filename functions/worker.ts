@@ -11,6 +11,7 @@ import { createTokenVerifier } from './auth/tokens.js';
 import { readConfig } from './config.js';
 import type { Runtime } from './env.js';
 import { createLogger } from './log.js';
+import { createGuardedFetch } from './outbound/guarded-fetch.js';
 
 export interface WorkerBindings {
   DATABASE_URL: string;
@@ -18,6 +19,12 @@ export interface WorkerBindings {
   LOCAL_ROOT_KEY?: string;
   /** `host:port/path` of a WebSocket-to-TCP proxy, for tests against a plain PostgreSQL server. */
   NEON_WS_PROXY?: string;
+  /** The URL browsers use to reach this Worker; OAuth redirect URIs are built from it. */
+  PUBLIC_BASE_URL?: string;
+  /** The app origin that receives the OAuth popup's completion message. */
+  APP_ORIGIN?: string;
+  /** Secret for OAuth state cookies and connect tickets, at least 32 bytes; a Worker secret. */
+  OAUTH_STATE_SECRET?: string;
   [name: string]: unknown;
 }
 
@@ -38,6 +45,8 @@ async function start(env: WorkerBindings): Promise<Isolate> {
     keyring: new Keyring(provider),
     verifyToken: createTokenVerifier(config.auth),
     log: createLogger(),
+    // Workers cannot reach private networks, so there is no resolver to consult.
+    fetchOutbound: createGuardedFetch({ allowLocalTargets: config.allowLocalTargets }),
     acquireDatabase: async () => {
       const handle = openNeon({
         databaseUrl: env.DATABASE_URL,

@@ -9,6 +9,7 @@ import { secretColumns, type Encryptor, type Keyring } from '../crypto/index.js'
 import type { Database } from '../database.js';
 import { ConflictError, NotFoundError, ValidationError, constraintViolationOf } from '../errors.js';
 import { chats, mcpServerConfigs, mcpServerUserTokens } from '../schema.js';
+import { oauth2DiscoveryValues, type OAuth2Discovery } from '../oauth/settings.js';
 import { upsertUser } from '../users.js';
 import { authTypeFields, checkAuthRules, type MergedConfig } from './rules.js';
 import {
@@ -43,7 +44,9 @@ export async function getMcpServerConfig(db: Database, actor: Actor, id: string)
 }
 
 /**
- * Creates a configuration with its secrets encrypted.
+ * Creates a configuration with its secrets encrypted. `options.id` fixes the row id, which
+ * OAuth discovery needs before the row exists because the redirect URI contains it.
+ * `options.discovery` stores what discovery found, client secret included.
  * @throws AccessDeniedError for members.
  * @throws ValidationError when the per-auth-type rules fail.
  * @throws ConflictError when the slug is taken.
@@ -53,8 +56,20 @@ export async function createMcpServerConfig(
   keyring: Keyring,
   actor: Actor,
   input: McpServerCreate,
+  options: { id?: string; discovery?: OAuth2Discovery } = {},
 ): Promise<McpServerConfigView> {
   assertPrivileged(actor);
+  const { discovery } = options;
+  if (discovery) {
+    input = {
+      ...input,
+      oauth2ClientId: discovery.clientId,
+      oauth2AuthUrl: discovery.authUrl,
+      oauth2TokenUrl: discovery.tokenUrl,
+      ...(discovery.scopes ? { oauth2Scopes: discovery.scopes } : {}),
+      ...(discovery.clientSecret ? { oauth2ClientSecret: discovery.clientSecret } : {}),
+    };
+  }
 
   const settings: McpServerSettings = { ...defaultSettings, ...definedSettings(input) } as McpServerSettings;
   const violations = checkAuthRules(input, {
@@ -66,7 +81,7 @@ export async function createMcpServerConfig(
   if (violations.length > 0) throw new ValidationError(violations);
 
   // The id is made here so the ciphertexts can be bound to their row before it exists.
-  const id = crypto.randomUUID();
+  const id = options.id ?? crypto.randomUUID();
   const encryptor = hasSecrets(input) ? await keyring.encryptor(db) : undefined;
   const secrets = await encryptSecrets(encryptor, id, input);
   const userId = actor.kind === 'user' ? actor.userId : null;
@@ -76,7 +91,14 @@ export async function createMcpServerConfig(
       if (actor.kind === 'user') await upsertUser(tx, actor);
       const [inserted] = await tx
         .insert(t)
-        .values({ id, ...settings, ...secrets, createdBy: userId, updatedBy: userId })
+        .values({
+          id,
+          ...settings,
+          ...(discovery ? oauth2DiscoveryValues(discovery) : {}),
+          ...secrets,
+          createdBy: userId,
+          updatedBy: userId,
+        })
         .returning(viewColumns(actor));
       return inserted!;
     }),
@@ -107,15 +129,26 @@ export async function updateMcpServerConfig(
   const row = await withConflictCheck(() =>
     db.transaction(async (tx) => {
       const [current] = await tx
-        .select({ ...settingsColumns, ...presenceColumns })
+        .select({ ...settingsColumns, ...presenceColumns, wasDiscovered: sql<boolean>`${t.oauth2Registration} IS NOT NULL` })
         .from(t)
         .where(eq(t.id, id))
         .for('update');
       if (!current) throw new NotFoundError('MCP server');
 
       const leavingAuthType = patch.authType !== undefined && patch.authType !== current.authType;
-      const cleared = leavingAuthType ? clearedFields(current.authType) : {};
-      const { hasOauth2Secret, hasApiKey, hasCustomHeaders, ...currentSettings } = current;
+      // A discovered client belongs to the authorization server of the old URL; clearing it
+      // makes the next connect discover and register again.
+      const movingDiscovered =
+        !leavingAuthType &&
+        current.wasDiscovered &&
+        patch.url !== undefined &&
+        patch.url !== current.url &&
+        patch.oauth2ClientId === undefined &&
+        patch.oauth2AuthUrl === undefined &&
+        patch.oauth2TokenUrl === undefined;
+      const cleared = leavingAuthType || movingDiscovered ? clearedFields(current.authType, movingDiscovered) : {};
+      const forgetOAuth2 = (leavingAuthType && current.authType === 'oauth2') || movingDiscovered;
+      const { hasOauth2Secret, hasApiKey, hasCustomHeaders, wasDiscovered: _wasDiscovered, ...currentSettings } = current;
       const settings = { ...currentSettings, ...cleared, ...definedSettings(patch) } as McpServerSettings;
       const merged: MergedConfig = {
         ...settings,
@@ -136,6 +169,7 @@ export async function updateMcpServerConfig(
         .update(t)
         .set({
           ...cleared,
+          ...(forgetOAuth2 ? discoveryReset : {}),
           ...definedSettings(patch),
           ...secrets,
           updatedAt: sql`now()`,
@@ -143,7 +177,7 @@ export async function updateMcpServerConfig(
         })
         .where(eq(t.id, id))
         .returning(viewColumns(actor));
-      if (current.authType === 'oauth2' && (leavingAuthType || tokenAudienceChanged(currentSettings, patch))) {
+      if (forgetOAuth2 || (current.authType === 'oauth2' && tokenAudienceChanged(currentSettings, patch))) {
         await tx.delete(mcpServerUserTokens).where(eq(mcpServerUserTokens.mcpServerConfigId, id));
       }
       return updated!;
@@ -208,19 +242,20 @@ function viewColumns(actor: Actor) {
 }
 
 /**
- * Builds the `auth_connected` flag: true for servers without per-user auth. For `oauth2` it
- * is true when the caller has a token that has not expired, or one that can be refreshed
- * because it has a refresh token and no refresh has failed for good.
+ * True for servers without per-user auth. For `oauth2`, true when the caller has a token
+ * that has not expired, or one that has a refresh token and no recorded refresh failure.
+ * The refresh itself happens when the token is used (`getUsableAccessToken`), so listing
+ * stays one query.
  */
 function authConnected(actor: Actor): SQL<boolean> {
   if (actor.kind !== 'user') return sql<boolean>`${t.authType} <> 'oauth2'`;
-  // Qualified by hand: drizzle leaves columns unqualified in a select list, where the
-  // subquery's own "id" would shadow the outer one.
-  return sql<boolean>`("mcp_server_configs"."auth_type" <> 'oauth2' OR EXISTS (
-    SELECT 1 FROM "mcp_server_user_tokens" AS "token"
-    WHERE "token"."mcp_server_config_id" = "mcp_server_configs"."id" AND "token"."user_id" = ${actor.userId}
-      AND ("token"."expiry" IS NULL OR "token"."expiry" > now()
-        OR ("token"."refresh_token" IS NOT NULL AND "token"."refresh_failure_reason" IS NULL))))`;
+  // Qualified by hand: drizzle prints bare column names in a one-table select, and a bare
+  // "id" inside the subquery would mean the token's id.
+  return sql<boolean>`(${t.authType} <> 'oauth2' OR EXISTS (
+    SELECT 1 FROM ${mcpServerUserTokens} AS user_token
+    WHERE user_token.mcp_server_config_id = ${t}."id" AND user_token.user_id = ${actor.userId}
+      AND (user_token.expiry IS NULL OR user_token.expiry > now()
+        OR (user_token.refresh_token IS NOT NULL AND user_token.refresh_failure_reason IS NULL))))`;
 }
 
 interface ViewRow extends McpServerSettings {
@@ -288,10 +323,24 @@ function definedSettings(input: McpServerPatch): Partial<McpServerSettings> {
   return Object.fromEntries(Object.entries(settings).filter(([, value]) => value !== undefined));
 }
 
-/** Returns the column values that reset the settings and secrets an auth type owns. */
-function clearedFields(authType: McpServerSettings['authType']): Record<string, unknown> {
+/** The discovery columns of an `oauth2` server, reset when it stops being one or moves. */
+const discoveryReset = {
+  oauth2Issuer: '',
+  oauth2Resource: '',
+  oauth2RevocationUrl: '',
+  oauth2TokenEndpointAuthMethod: '',
+  oauth2IssParameterRequired: false,
+  oauth2Registration: null,
+} as const;
+
+/**
+ * Returns the column values that reset the settings and secrets an auth type owns. With
+ * `clientOnly`, only the OAuth client and endpoints are reset and the scopes stay.
+ */
+function clearedFields(authType: McpServerSettings['authType'], clientOnly = false): Record<string, unknown> {
   const cleared: Record<string, unknown> = {};
   for (const field of authTypeFields[authType]) {
+    if (clientOnly && field === 'oauth2Scopes') continue;
     switch (field) {
       case 'oauth2ClientSecret':
         Object.assign(cleared, { oauth2ClientSecret: null, oauth2ClientSecretKeyId: null });

@@ -9,7 +9,6 @@ import { isPrivileged, type Actor } from '../actor.js';
 import { DecryptionError, secretColumns, type Keyring } from '../crypto/index.js';
 import type { Database } from '../database.js';
 import { NotFoundError } from '../errors.js';
-import { readUsableAccessToken } from '../oauth-tokens.js';
 import { mcpServerConfigs } from '../schema.js';
 import type { McpConnection } from './types.js';
 
@@ -20,12 +19,24 @@ const CustomHeadersSchema = z.record(z.string(), z.string());
 export type ConnectionResult = { kind: 'ready'; connection: McpConnection } | { kind: 'needs_auth' };
 
 /**
+ * Returns the user's usable OAuth access token for a server, refreshed if it was about to
+ * expire, or undefined when the user must connect first.
+ */
+export type AccessTokenSource = (actor: Actor, serverId: string) => Promise<{ accessToken: string; tokenType: string } | undefined>;
+
+/**
  * Loads the server's address and decrypted credentials for the actor.
  * Members reach enabled servers only; an OAuth server needs a user actor with a usable token.
  * @throws NotFoundError when the id is unknown, or disabled and the actor is a member.
  * @throws DecryptionError when a stored secret does not decrypt.
  */
-export async function loadMcpConnection(db: Database, keyring: Keyring, actor: Actor, serverId: string): Promise<ConnectionResult> {
+export async function loadMcpConnection(
+  db: Database,
+  keyring: Keyring,
+  accessToken: AccessTokenSource,
+  actor: Actor,
+  serverId: string,
+): Promise<ConnectionResult> {
   const [row] = await db
     .select({
       id: t.id,
@@ -46,9 +57,10 @@ export async function loadMcpConnection(db: Database, keyring: Keyring, actor: A
   switch (row.authType) {
     case 'oauth2': {
       if (actor.kind !== 'user') return { kind: 'needs_auth' };
-      const token = await readUsableAccessToken(db, keyring, actor, serverId);
+      const token = await accessToken(actor, serverId);
       if (token === undefined) return { kind: 'needs_auth' };
-      headers.Authorization = `Bearer ${token}`;
+      // RFC 6750 section 2.1: the scheme is "Bearer" whatever case the provider used for token_type.
+      headers.Authorization = `${token.tokenType.toLowerCase() === 'bearer' ? 'Bearer' : token.tokenType} ${token.accessToken}`;
       break;
     }
     case 'api_key':

@@ -20,6 +20,7 @@ export const limitBody = () =>
 
 export function requireJsonBody() {
   return createMiddleware<AppEnv>(async (c, next) => {
+    // A POST without a body, such as `…/oauth2/connect`, has no media type to check.
     if (['POST', 'PUT', 'PATCH'].includes(c.req.method) && hasBody(c.req.raw)) {
       const type = c.req.header('Content-Type') ?? '';
       // The same media types Hono's JSON validator accepts: application/json and application/*+json.

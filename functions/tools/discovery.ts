@@ -4,12 +4,13 @@
  */
 import { systemActor, type Actor } from '../../db/actor.js';
 import type { Database } from '../../db/database.js';
-import { loadMcpConnection } from '../../db/mcp-tools/connection.js';
+import { loadMcpConnection, type AccessTokenSource } from '../../db/mcp-tools/connection.js';
 import { saveToolSnapshot } from '../../db/mcp-tools/snapshots.js';
 import type { TurnServerRow } from '../../db/mcp-tools/turn-servers.js';
 import type { SnapshotScope, ToolSnapshot } from '../../db/mcp-tools/types.js';
 import type { Runtime } from '../env.js';
 import { createMcpFetch } from '../mcp-client/fetch.js';
+import { OAuth2ConnectionRequiredError, OAuth2RefreshUnavailableError, getUsableAccessToken } from '../oauth/access-token.js';
 import { listServerTools } from '../mcp-client/list-tools.js';
 import type { ToolListing, TurnServerPlan } from './governance.js';
 
@@ -39,7 +40,7 @@ export async function refreshToolSnapshot(
   writer: Actor = actor,
 ): Promise<RefreshResult> {
   const { db, runtime } = context;
-  const loaded = await loadMcpConnection(db, runtime.keyring, scope === 'user' ? actor : writer, serverId);
+  const loaded = await loadMcpConnection(db, runtime.keyring, accessTokenSource(context), scope === 'user' ? actor : writer, serverId);
   if (loaded.kind === 'needs_auth') return { kind: 'needs_auth' };
 
   const listing = await listServerTools(loaded.connection, {
@@ -55,6 +56,25 @@ export async function refreshToolSnapshot(
     tools: listing.outcome === 'ok' ? listing.tools : [],
   });
   return { kind: 'saved', snapshot };
+}
+
+/** Reads users' tokens through the refresh-capable path; a user who must reconnect gets `needs_auth`. */
+function accessTokenSource(context: DiscoveryContext): AccessTokenSource {
+  const { db, runtime } = context;
+  const tokenContext = {
+    db,
+    keyring: runtime.keyring,
+    outbound: { fetch: runtime.fetchOutbound, allowLocalTargets: runtime.config.allowLocalTargets },
+    log: runtime.log,
+  };
+  return async (actor, serverId) => {
+    try {
+      return await getUsableAccessToken(tokenContext, actor, serverId);
+    } catch (error) {
+      if (error instanceof OAuth2ConnectionRequiredError) return undefined;
+      throw error;
+    }
+  };
 }
 
 /**
@@ -81,7 +101,17 @@ export async function collectTurnListings(
         let snapshot = row.snapshot && isSnapshotFresh(row, row.snapshot, now, maxAgeMs) ? row.snapshot : undefined;
         if (!snapshot) {
           const scope: SnapshotScope = server.authType === 'oauth2' ? 'user' : 'shared';
-          const result = await refreshToolSnapshot(context, actor, server.id, scope, systemActor('tool_snapshot_refresh'));
+          let result: RefreshResult;
+          try {
+            result = await refreshToolSnapshot(context, actor, server.id, scope, systemActor('tool_snapshot_refresh'));
+          } catch (error) {
+            // A provider that cannot refresh the user's token right now makes this server
+            // unreachable for the turn; it does not fail the whole request.
+            if (!(error instanceof OAuth2RefreshUnavailableError)) throw error;
+            const detail = 'The authorization server could not refresh the token; retry later.';
+            listings.set(server.id, { outcome: 'failed', errorCode: 'oauth2_refresh_failed', errorDetail: detail, fetchedAt: now });
+            return;
+          }
           if (result.kind === 'needs_auth') return;
           snapshot = result.snapshot;
         }

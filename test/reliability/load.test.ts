@@ -16,6 +16,7 @@ import { createApp } from '../../functions/app.js';
 import { createTokenVerifier, signDevToken } from '../../functions/auth/tokens.js';
 import { readConfig } from '../../functions/config.js';
 import { createLogger } from '../../functions/log.js';
+import { createGuardedFetch } from '../../functions/outbound/guarded-fetch.js';
 import { testJwtSecret } from '../support/harness.js';
 import { startOwnPostgres, type OwnPostgres } from '../support/own-postgres.js';
 
@@ -41,6 +42,7 @@ beforeAll(async () => {
     keyring,
     verifyToken: createTokenVerifier(config.auth),
     log: createLogger(() => {}),
+    fetchOutbound: createGuardedFetch({ allowLocalTargets: false }),
     acquireDatabase: async () => ({ db: handle.db, release: async () => {} }),
   });
   server = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' });

@@ -8,6 +8,8 @@ import { createTokenVerifier } from '../../functions/auth/tokens.js';
 import { readConfig } from '../../functions/config.js';
 import type { Runtime } from '../../functions/env.js';
 import { createLogger } from '../../functions/log.js';
+import { createGuardedFetch, type GuardedFetch } from '../../functions/outbound/guarded-fetch.js';
+import { resolveHost } from '../../functions/outbound/resolve-host.js';
 import { Keyring, LocalKeyProvider, type KeyProvider, type KeyringOptions } from '../../db/crypto/index.js';
 import type { RoundTripListener } from '../../db/database.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
@@ -48,7 +50,16 @@ export interface TestAppOptions {
   allowLocalTargets?: boolean;
   /** Further environment variables for `readConfig`, such as `MCP_CONNECT_TIMEOUT_MS`. */
   environment?: Record<string, string>;
+  /** PUBLIC_BASE_URL; the OAuth redirect URIs are built from it. */
+  publicBaseUrl?: string;
+  /** APP_ORIGIN, which receives the OAuth completion message. */
+  appOrigin?: string;
+  /** Replaces the guarded outbound client, to count or fail provider calls. */
+  fetchOutbound?: GuardedFetch;
 }
+
+export const testOAuthStateSecret = 'oauth-state-secret-oauth-state-secret-0123456789';
+export const defaultPublicBaseUrl = 'http://127.0.0.1:55450';
 
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   let listener: RoundTripListener | undefined;
@@ -61,12 +72,16 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     AUTH_JWT_SECRET: testJwtSecret,
     ALLOW_LOCAL_TARGETS: options.allowLocalTargets === false ? 'false' : 'true',
     ...options.environment,
+    PUBLIC_BASE_URL: options.publicBaseUrl ?? defaultPublicBaseUrl,
+    APP_ORIGIN: options.appOrigin ?? new URL(options.publicBaseUrl ?? defaultPublicBaseUrl).origin,
+    OAUTH_STATE_SECRET: testOAuthStateSecret,
   });
   const runtime: Runtime = {
     config,
     keyring,
     verifyToken: createTokenVerifier(config.auth),
     log: createLogger((line) => logs.push(line)),
+    fetchOutbound: options.fetchOutbound ?? createGuardedFetch({ allowLocalTargets: config.allowLocalTargets, resolveHost }),
     acquireDatabase: async () => ({ db: database.db, release: async () => {} }),
   };
   const app = createApp(runtime);
