@@ -7,6 +7,7 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     exclude: ['test/workers/**', 'node_modules/**'],
     pool: 'forks',
+    setupFiles: ['test/support/loopback-network.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
   },

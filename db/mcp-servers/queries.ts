@@ -44,6 +44,23 @@ export async function getMcpServerConfig(db: Database, actor: Actor, id: string)
 }
 
 /**
+ * Applies the defaults to a new configuration and checks the per-auth-type rules. Callers run
+ * it before any outbound step such as OAuth discovery, so invalid input is rejected first.
+ * @throws ValidationError listing every violation.
+ */
+export function checkCreateRules(input: McpServerCreate): McpServerSettings {
+  const settings: McpServerSettings = { ...defaultSettings, ...definedSettings(input) } as McpServerSettings;
+  const violations = checkAuthRules(input, {
+    ...settings,
+    hasOauth2ClientSecret: typeof input.oauth2ClientSecret === 'string',
+    hasApiKeyValue: typeof input.apiKeyValue === 'string',
+    customHeaderCount: Object.keys(input.customHeaders ?? {}).length,
+  });
+  if (violations.length > 0) throw new ValidationError(violations);
+  return settings;
+}
+
+/**
  * Creates a configuration with its secrets encrypted. `options.id` fixes the row id, which
  * OAuth discovery needs before the row exists because the redirect URI contains it.
  * `options.discovery` stores what discovery found, client secret included.
@@ -71,14 +88,7 @@ export async function createMcpServerConfig(
     };
   }
 
-  const settings: McpServerSettings = { ...defaultSettings, ...definedSettings(input) } as McpServerSettings;
-  const violations = checkAuthRules(input, {
-    ...settings,
-    hasOauth2ClientSecret: typeof input.oauth2ClientSecret === 'string',
-    hasApiKeyValue: typeof input.apiKeyValue === 'string',
-    customHeaderCount: Object.keys(input.customHeaders ?? {}).length,
-  });
-  if (violations.length > 0) throw new ValidationError(violations);
+  const settings = checkCreateRules(input);
 
   // The id is made here so the ciphertexts can be bound to their row before it exists.
   const id = options.id ?? crypto.randomUUID();

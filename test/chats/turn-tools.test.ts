@@ -75,7 +75,14 @@ beforeAll(async () => {
     availability: 'default_on',
     tool_deny_list: ['write_file'],
   });
-  ids.oauth = await register('oauth', '/bearer/mcp', { auth_type: 'oauth2', availability: 'force_on' });
+  // Client and endpoints are given, so no discovery runs; the token is stored directly below.
+  ids.oauth = await register('oauth', '/bearer/mcp', {
+    auth_type: 'oauth2',
+    oauth2_client_id: 'turn-tools-client',
+    oauth2_auth_url: 'http://127.0.0.1:1/authorize',
+    oauth2_token_url: 'http://127.0.0.1:1/token',
+    availability: 'force_on',
+  });
   ids.hang = await register('hang', '/hang/mcp', {});
   ids.garbage = await register('garbage', '/garbage/mcp', {});
   ids.many = await register('many', '/many/mcp', {});

@@ -48,6 +48,9 @@ describe('POST /api/experimental/mcp/servers', () => {
       tool_allow_list: [' list_issues', 'create_issue', 'list_issues '],
       tool_deny_list: ['delete_issue', 'delete_issue'],
       auth_type: 'oauth2',
+      oauth2_client_id: ' client ',
+      oauth2_auth_url: 'https://auth.example.com/authorize',
+      oauth2_token_url: 'https://auth.example.com/token',
       oauth2_scopes: '  read   write read ',
     });
     expect(server.display_name).toBe('Linear');

@@ -9,7 +9,6 @@ import { readConfig } from '../../functions/config.js';
 import type { Runtime } from '../../functions/env.js';
 import { createLogger } from '../../functions/log.js';
 import { createGuardedFetch, type GuardedFetch } from '../../functions/outbound/guarded-fetch.js';
-import { resolveHost } from '../../functions/outbound/resolve-host.js';
 import { Keyring, LocalKeyProvider, type KeyProvider, type KeyringOptions } from '../../db/crypto/index.js';
 import type { RoundTripListener } from '../../db/database.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
@@ -81,7 +80,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
     keyring,
     verifyToken: createTokenVerifier(config.auth),
     log: createLogger((line) => logs.push(line)),
-    fetchOutbound: options.fetchOutbound ?? createGuardedFetch({ allowLocalTargets: config.allowLocalTargets, resolveHost }),
+    fetchOutbound: options.fetchOutbound ?? createGuardedFetch({ allowLocalTargets: config.allowLocalTargets, resolveHost: resolveWithoutDns }),
     acquireDatabase: async () => ({ db: database.db, release: async () => {} }),
   };
   const app = createApp(runtime);
@@ -124,6 +123,11 @@ async function checkedRequest(app: TestApp['app'], method: string, path: string,
   const mismatch = openApiMismatch(method, path, response.status, response.headers.get('Content-Type') ?? '', await response.clone().text());
   if (mismatch) throw new Error(mismatch);
   return response as TestResponse;
+}
+
+/** Resolves IP literals and localhost only, so the guard's check never sends a DNS query from a test. */
+async function resolveWithoutDns(host: string): Promise<string[]> {
+  return host === 'localhost' ? ['127.0.0.1'] : [];
 }
 
 async function makeTokens(): Promise<TestApp['tokens']> {

@@ -4,7 +4,7 @@
  */
 import { OpenAPIHono, createRoute, type z } from '@hono/zod-openapi';
 import type { Context } from 'hono';
-import { createMcpServerConfig } from '../../../db/mcp-servers/queries.js';
+import { checkCreateRules, createMcpServerConfig } from '../../../db/mcp-servers/queries.js';
 import type { OAuth2Discovery } from '../../../db/oauth/settings.js';
 import { discoverOAuth2 } from '../../oauth/discover.js';
 import { DiscoveryError } from '../../oauth/discovery.js';
@@ -44,6 +44,7 @@ app.openapi(route, async (c) => {
   if (violations.length > 0) throw validationFailed(violations);
 
   const input = toCreateInput(body);
+  checkCreateRules(input);
   const id = crypto.randomUUID();
   const discovery = needsDiscovery(body) ? await discover(c, id, input.url, input.oauth2Scopes ?? '') : undefined;
 

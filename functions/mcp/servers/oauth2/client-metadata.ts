@@ -34,7 +34,9 @@ const route = createRoute({
   request: { params: IdParams },
   responses: {
     200: { description: 'The document', content: { 'application/json': { schema: ClientMetadataSchema } } },
+    400: { description: 'The id is not a UUID', content: { 'application/json': { schema: ErrorSchema } } },
     404: { description: 'No such document', content: { 'application/json': { schema: ErrorSchema } } },
+    default: { description: 'Any other error', content: { 'application/json': { schema: ErrorSchema } } },
   },
 });
 
