@@ -8,7 +8,15 @@ import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ZodError } from 'zod';
 import { DecryptionError, KeyCheckError, KeyUnavailableError } from '../db/crypto/index.js';
-import { AccessDeniedError, ConflictError, NotFoundError, ValidationError, sqlStateOf, type FieldViolation } from '../db/errors.js';
+import {
+  AccessDeniedError,
+  ConflictError,
+  NotFoundError,
+  ValidationError,
+  constraintViolationOf,
+  sqlStateOf,
+  type FieldViolation,
+} from '../db/errors.js';
 import type { AppEnv } from './env.js';
 
 export interface ErrorBody {
@@ -71,6 +79,15 @@ function toApiError(error: Error, c: Context<AppEnv>): ApiError {
       'Retry-After': '5',
     });
   }
+  if (isRevokedKeyViolation(error)) {
+    // The write named a data key that rotation revoked after this process cached the key
+    // list. Nothing was written; the next attempt reads the list again and uses the new key.
+    c.var.runtime?.keyring.forgetKeyList();
+    c.var.runtime?.log.warn('data_key_revoked_during_write', { request_id: c.var.requestId });
+    return new ApiError(503, 'key_rotated', 'The encryption key changed during the request.', 'Retry the request.', [], {
+      'Retry-After': '1',
+    });
+  }
   if (error instanceof HTTPException) return fromHttpException(error);
 
   c.var.runtime?.log.error('unhandled_error', {
@@ -84,6 +101,12 @@ function toApiError(error: Error, c: Context<AppEnv>): ApiError {
         : error.message,
   });
   return new ApiError(500, 'internal_error', 'Internal server error.', 'The error was logged; retry or report the request id.');
+}
+
+/** A foreign key from a `*_key_id` column to `dbcrypt_keys(active_key_digest)` refused the write. */
+function isRevokedKeyViolation(error: Error): boolean {
+  const violation = constraintViolationOf(error);
+  return violation?.kind === 'foreign_key' && violation.constraint.endsWith('_dbcrypt_keys_active_key_digest_fk');
 }
 
 function fromHttpException(error: HTTPException): ApiError {
