@@ -7,7 +7,7 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ZodError } from 'zod';
-import { DecryptionError, KeyCheckError, KeyUnavailableError } from '../db/crypto/index.js';
+import { DecryptionError, KeyCheckError, KeyUnavailableError, secretColumns } from '../db/crypto/index.js';
 import {
   AccessDeniedError,
   ConflictError,
@@ -103,10 +103,18 @@ function toApiError(error: Error, c: Context<AppEnv>): ApiError {
   return new ApiError(500, 'internal_error', 'Internal server error.', 'The error was logged; retry or report the request id.');
 }
 
-/** A foreign key from a `*_key_id` column to `dbcrypt_keys(active_key_digest)` refused the write. */
+/**
+ * The foreign keys from each `*_key_id` column to `dbcrypt_keys(active_key_digest)`, named as
+ * drizzle-kit names them and cut to PostgreSQL's 63-byte limit on identifiers.
+ */
+const keyIdForeignKeys = new Set(
+  Object.values(secretColumns).map((c) => `${c.table}_${c.keyIdColumn}_dbcrypt_keys_active_key_digest_fk`.slice(0, 63)),
+);
+
+/** One of `keyIdForeignKeys` refused the write. */
 function isRevokedKeyViolation(error: Error): boolean {
   const violation = constraintViolationOf(error);
-  return violation?.kind === 'foreign_key' && violation.constraint.endsWith('_dbcrypt_keys_active_key_digest_fk');
+  return violation?.kind === 'foreign_key' && keyIdForeignKeys.has(violation.constraint);
 }
 
 function fromHttpException(error: HTTPException): ApiError {
