@@ -13,7 +13,7 @@
  */
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { Keyring, type KeyProvider } from '../db/crypto/index.js';
 import { fromBase64Url } from '../db/crypto/aead.js';
 import { isLocalWrappingKeyId } from '../db/crypto/key-provider.js';
@@ -198,6 +198,7 @@ async function existingRootKeyFile(): Promise<Uint8Array> {
 }
 
 async function withDatabase(run: (handle: DatabaseHandle) => Promise<number>): Promise<number> {
+  if (!env.DATABASE_URL) await mkdir(dataDir, { recursive: true, mode: 0o700 });
   const handle = await openDatabase(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : { pgliteDataDir: join(dataDir, 'pglite') });
   try {
     await migrateDatabase(handle);

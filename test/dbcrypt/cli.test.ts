@@ -1,0 +1,99 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Keyring, LocalKeyProvider, secretColumns } from '../../db/crypto/index.js';
+import { fromBase64Url, toBase64Url } from '../../db/crypto/aead.js';
+import { migrateDatabase, openDatabase } from '../../db/open.js';
+import { mcpServerConfigs } from '../../db/schema.js';
+
+const run = promisify(execFile);
+const rootKey = toBase64Url(crypto.getRandomValues(new Uint8Array(32)));
+const serverId = crypto.randomUUID();
+let dataDir: string;
+
+/** Runs the CLI on a PGlite database under `dataDir`; PGlite allows one process at a time. */
+async function dbcrypt(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const env = { ...process.env, DATA_DIR: dataDir, LOCAL_ROOT_KEY: rootKey, DATABASE_URL: '', KMS_KEY_ID: '' };
+  try {
+    const { stdout, stderr } = await run(join('node_modules', '.bin', 'tsx'), ['scripts/dbcrypt.ts', ...args], { env });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+async function withDatabase<T>(use: (db: Awaited<ReturnType<typeof openDatabase>>['db']) => Promise<T>): Promise<T> {
+  const handle = await openDatabase({ pgliteDataDir: join(dataDir, 'pglite') });
+  try {
+    return await use(handle.db);
+  } finally {
+    await handle.close();
+  }
+}
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'dbcrypt-cli-'));
+  const handle = await openDatabase({ pgliteDataDir: join(dataDir, 'pglite') });
+  try {
+    const db = handle.db;
+    await migrateDatabase(handle);
+    const keyring = new Keyring(await LocalKeyProvider.create(fromBase64Url(rootKey)));
+    const encryptor = await keyring.encryptor(db);
+    await db.insert(mcpServerConfigs).values({
+      id: serverId,
+      displayName: 'CLI',
+      slug: 'cli',
+      url: 'https://mcp.example.com/cli',
+      authType: 'api_key',
+      apiKeyValue: await encryptor.encrypt(secretColumns.apiKeyValue, serverId, 'cli-secret-value'),
+      apiKeyValueKeyId: encryptor.keyId,
+    });
+  } finally {
+    await handle.close();
+  }
+});
+afterAll(() => rm(dataDir, { recursive: true, force: true }));
+
+describe('npm run dbcrypt', () => {
+  it('rotates with plain progress lines off a terminal, then reports the keys', async () => {
+    const rotated = await dbcrypt('rotate', '--force');
+    expect(rotated.code).toBe(0);
+    expect(rotated.stdout).toContain('Re-encrypted 1 of 1 rows.');
+    expect(rotated.stdout).toContain('Rotation incomplete: 1 key(s) created, 0 re-wrapped, 1 row(s) re-encrypted, 0 left');
+    expect(JSON.parse(rotated.stderr.split('\n').find((line) => line.includes('"key_rotation"'))!)).toMatchObject({ rows_reencrypted: 1 });
+
+    const status = await dbcrypt('status');
+    expect(status.code).toBe(0);
+    const lines = status.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^key\s+state\s+age \(days\)\s+rows\s+wrapped by$/);
+    expect(lines[1]).toMatch(/^2\s+active\s+0\.0\s+1\s+local:/);
+    expect(lines[2]).toMatch(/^1\s+active\s+0\.0\s+0\s+local:/);
+    for (const output of [rotated.stdout, rotated.stderr, status.stdout]) expect(output).not.toContain('cli-secret-value');
+
+    const [row] = await withDatabase((db) => db.select({ value: mcpServerConfigs.apiKeyValue }).from(mcpServerConfigs));
+    expect(row!.value).toMatch(/^v1:/);
+  });
+
+  it('refuses delete-all without the confirmation flag', async () => {
+    const refused = await dbcrypt('delete-all');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toContain('--yes-delete-all-secrets');
+    const [row] = await withDatabase((db) => db.select({ value: mcpServerConfigs.apiKeyValue }).from(mcpServerConfigs));
+    expect(row!.value).not.toBeNull();
+  });
+
+  it('drops every secret and revokes every key with the flag, twice over', async () => {
+    const first = await dbcrypt('delete-all', '--yes-delete-all-secrets');
+    expect(first.code).toBe(0);
+    expect(first.stdout).toContain('Cleared the secrets of 1 MCP server(s), deleted 0 token(s), revoked 2 key(s).');
+    const again = await dbcrypt('delete-all', '--yes-delete-all-secrets');
+    expect(again.stdout).toContain('Cleared the secrets of 0 MCP server(s), deleted 0 token(s), revoked 0 key(s).');
+
+    const [row] = await withDatabase((db) => db.select().from(mcpServerConfigs));
+    expect(row).toMatchObject({ apiKeyValue: null, apiKeyValueKeyId: null, slug: 'cli' });
+  });
+});
