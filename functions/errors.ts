@@ -111,7 +111,7 @@ const keyIdForeignKeys = new Set(
   Object.values(secretColumns).map((c) => `${c.table}_${c.keyIdColumn}_dbcrypt_keys_active_key_digest_fk`.slice(0, 63)),
 );
 
-/** One of `keyIdForeignKeys` refused the write. */
+/** Reports whether one of `keyIdForeignKeys` rejected the write. */
 function isRevokedKeyViolation(error: Error): boolean {
   const violation = constraintViolationOf(error);
   return violation?.kind === 'foreign_key' && keyIdForeignKeys.has(violation.constraint);

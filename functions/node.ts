@@ -42,9 +42,9 @@ async function main(): Promise<void> {
     const { keyNumbers } = await keyring.verify(handle.db);
     log.info('keys_loaded', { key_numbers: keyNumbers, key_provider: usesKms(env) ? 'aws-kms' : 'local' });
   } catch (error) {
-    // An outage is not a wrong key: serve, answering 503 until the provider is back.
+    // An outage is not a wrong key, so the service starts and returns 503 where a key is needed.
     if (!(error instanceof KeyUnavailableError)) throw error;
-    log.error('key_provider_unavailable', { provider_code: error.providerCode, note: 'Requests that need a key answer 503 until it is reachable.' });
+    log.error('key_provider_unavailable', { provider_code: error.providerCode, note: 'Requests that need a key get 503 until the key provider is reachable.' });
   }
 
   const runtime: Runtime = {

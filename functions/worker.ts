@@ -80,8 +80,8 @@ export default {
   },
 
   /**
-   * The cron trigger: one key rotation pass, logged as `key_rotation`. It is awaited rather
-   * than handed to `waitUntil`, so a failed pass marks the invocation as failed.
+   * Runs one key rotation pass for the cron trigger and logs it as `key_rotation`. The pass
+   * is awaited rather than handed to `waitUntil`, so a failed pass fails the invocation.
    */
   async scheduled(event: ScheduledEvent, env: WorkerBindings): Promise<void> {
     const { runtime, rotationDays } = await isolateFor(env);

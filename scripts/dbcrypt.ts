@@ -170,7 +170,7 @@ async function deleteAll(): Promise<number> {
   });
 }
 
-/** The provider `npm start` would use; the local root key file is only read, never created here. */
+/** Builds the provider `npm start` would use. It reads the local root key file but never creates it. */
 function configuredProvider(): Promise<KeyProvider> {
   return createKeyProvider(env, { fallbackRootKey: () => existingRootKeyFile() });
 }

@@ -43,6 +43,11 @@ export interface RotationOptions {
   revokeGraceMs?: number;
   /** Names this run in the lease table. */
   holder?: string;
+  /**
+   * Lifetime of the lease from its last renewal; the run renews it before re-encrypting and
+   * after every batch, so a crashed run blocks the next one for at most this long. Default 120,000.
+   */
+  leaseMs?: number;
   /** Providers that can unwrap data keys the keyring's provider cannot, for moving between providers. */
   rewrapSources?: KeyProvider[];
   now?: () => number;
@@ -80,7 +85,7 @@ export async function rotateKeys(db: Database, keyring: Keyring, options: Rotati
   const now = options.now ?? Date.now;
   const started = now();
   const timeBudgetMs = options.timeBudgetMs ?? 20_000;
-  const leaseMs = timeBudgetMs + 60_000;
+  const leaseMs = options.leaseMs ?? 120_000;
   const report: RotationReport = {
     outcome: 'completed',
     keysCreated: 0,
@@ -113,6 +118,7 @@ export async function rotateKeys(db: Database, keyring: Keyring, options: Rotati
       await checkpoint('key_created');
     }
     const encryptor = await keyring.encryptor(db);
+    if (!(await renewLease(db, lease, leaseMs))) return { ...report, outcome: 'incomplete' };
 
     const progress: RotationProgress = { rowsReencrypted: 0, rowsTotal: await countRowsNotUnder(db, encryptor.keyId) };
     options.onProgress?.(progress);

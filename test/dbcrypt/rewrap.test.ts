@@ -26,7 +26,7 @@ afterAll(async () => {
   await kms.close();
 });
 
-/** Every stored ciphertext, to show that re-wrapping leaves rows alone. */
+/** Reads every stored ciphertext, to show that re-wrapping leaves rows alone. */
 async function ciphertexts(db: Database): Promise<string[]> {
   const values: string[] = [];
   for (const ref of secretColumnRefs) {

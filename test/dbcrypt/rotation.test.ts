@@ -15,7 +15,7 @@ beforeAll(async () => {
 });
 afterAll(() => t.close());
 
-/** A keyring of another process, such as the CLI or the cron trigger. */
+/** Creates a keyring as another process (the CLI or the cron trigger) would. */
 function otherProcess(): Keyring {
   return new Keyring(t.provider);
 }
@@ -31,7 +31,7 @@ async function activeKeys(): Promise<{ number: number; digest: string }[]> {
   return rows.map((row) => ({ number: row.number, digest: row.digest! }));
 }
 
-/** Every secret decrypts to its seeded value, under the one active key. */
+/** Asserts that every secret decrypts to its expected value under the one active key. */
 async function expectSettled(expected: SecretValues): Promise<void> {
   expect(await readSecrets(t.database.db, otherProcess())).toEqual(expected);
   const keys = await activeKeys();

@@ -66,7 +66,7 @@ export async function readSecrets(db: Database, keyring: Keyring): Promise<Secre
   return values;
 }
 
-/** The key digests that stored secrets use, with the number of values under each. */
+/** Counts the stored values under each key digest. */
 export async function keyUsage(db: Database): Promise<Map<string, number>> {
   const usage = new Map<string, number>();
   for (const ref of secretColumnRefs) {
