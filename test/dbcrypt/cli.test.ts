@@ -78,6 +78,22 @@ describe('npm run dbcrypt', () => {
     expect(row!.value).toMatch(/^v1:/);
   });
 
+  it('stops npm start when the root key is wrong', async () => {
+    const wrongKey = toBase64Url(crypto.getRandomValues(new Uint8Array(32)));
+    const env = { ...process.env, DATA_DIR: dataDir, LOCAL_ROOT_KEY: wrongKey, DATABASE_URL: '', KMS_KEY_ID: '', PORT: '0' };
+    const started = await run(join('node_modules', '.bin', 'tsx'), ['functions/node.ts'], { env }).then(
+      () => ({ code: 0, stdout: '' }),
+      (error: { code: number; stdout: string }) => error,
+    );
+
+    expect(started.code).toBe(1);
+    const line = started.stdout.split('\n').find((text) => text.includes('startup_failed'));
+    const logged = JSON.parse(line!) as { error_name: string; error_message: string };
+    expect(logged.error_name).toBe('KeyCheckError');
+    expect(logged.error_message).toMatch(/^Data key 2 is wrapped by local:[0-9a-f]+, but the configured root key is local:[0-9a-f]+\./);
+    expect(logged.error_message).toContain('dbcrypt delete-all');
+  });
+
   it('refuses delete-all without the confirmation flag', async () => {
     const refused = await dbcrypt('delete-all');
     expect(refused.code).toBe(2);
