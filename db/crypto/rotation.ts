@@ -118,11 +118,11 @@ export async function rotateKeys(db: Database, keyring: Keyring, options: Rotati
       await checkpoint('key_created');
     }
     const encryptor = await keyring.encryptor(db);
-    if (!(await renewLease(db, lease, leaseMs))) return { ...report, outcome: 'incomplete' };
+    let leaseLost = !(await renewLease(db, lease, leaseMs));
 
     const progress: RotationProgress = { rowsReencrypted: 0, rowsTotal: await countRowsNotUnder(db, encryptor.keyId) };
     options.onProgress?.(progress);
-    columns: for (const ref of secretColumnRefs) {
+    columns: for (const ref of leaseLost ? [] : secretColumnRefs) {
       let cursor: string | undefined;
       do {
         if (now() - started >= timeBudgetMs) break columns;
@@ -138,12 +138,18 @@ export async function rotateKeys(db: Database, keyring: Keyring, options: Rotati
         options.onProgress?.(progress);
         if (!cursor) break;
         await checkpoint('batch_written');
-        // A lost lease means this run overran it and another run took over.
-        if (!(await renewLease(db, lease, leaseMs))) break columns;
+        leaseLost = !(await renewLease(db, lease, leaseMs));
+        if (leaseLost) break columns;
       } while (cursor);
     }
     await checkpoint('reencrypted');
 
+    // A lost lease means this run overran it and another run may have taken over.
+    if (leaseLost) {
+      report.outcome = 'incomplete';
+      report.rowsLeft = await countRowsNotUnder(db, encryptor.keyId);
+      return report;
+    }
     report.keysRevoked = await revokeUnusedKeys(db, encryptor.keyId, options.revokeGraceMs ?? keyring.cacheTtlMs + 60_000);
     await checkpoint('revoked');
 

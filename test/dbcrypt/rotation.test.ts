@@ -114,6 +114,26 @@ describe('rotateKeys', () => {
     await expectSettled(seeded);
   });
 
+  it('stops when another run took over its lease', async () => {
+    const db = t.database.db;
+    const report = await rotateKeys(db, otherProcess(), {
+      ...quick,
+      force: true,
+      // As if this run had stalled past its lease and another run had taken it.
+      checkpoint: async (step) => {
+        if (step === 'batch_written') await db.update(dbcryptLeases).set({ holder: 'newer-run' });
+      },
+    });
+    expect(report.outcome).toBe('incomplete');
+    expect(report.rowsLeft).toBeGreaterThan(0);
+    expect(report.keysRevoked).toBe(0);
+    expect(await db.select({ holder: dbcryptLeases.holder }).from(dbcryptLeases)).toEqual([{ holder: 'newer-run' }]);
+
+    await db.delete(dbcryptLeases);
+    expect((await rotateKeys(db, otherProcess(), quick)).outcome).toBe('completed');
+    await expectSettled(seeded);
+  });
+
   it('keeps a value the API wrote during the run', async () => {
     // Earlier cases revoked keys that the app's key list still names.
     t.keyring.forgetKeyList();

@@ -160,6 +160,8 @@ export class KmsEmulator {
         throw new KmsException('MissingAuthenticationTokenException', 'The request is not signed.');
       }
       if (this.stalled) await this.stalled;
+      // A client that timed out during the stall has closed the connection.
+      if (response.destroyed || request.socket.destroyed) return;
       this.injectFailure(operation);
       const body: unknown = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
       send(response, 200, this.run(operation, body));
