@@ -11,6 +11,7 @@
  *
  * Every verb can be run again after a crash; none writes a secret in plaintext.
  */
+import { isNotNull } from 'drizzle-orm';
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { mkdir, readFile } from 'node:fs/promises';
@@ -21,7 +22,8 @@ import { acquireLease, releaseLease, rotationLeaseName } from '../db/crypto/leas
 import { deleteAllSecrets, readDbcryptStatus } from '../db/crypto/maintenance.js';
 import { rewrapDataKeys } from '../db/crypto/rewrap.js';
 import { rotateKeys, rotationLogFields } from '../db/crypto/rotation.js';
-import type { DatabaseHandle } from '../db/database.js';
+import type { Database, DatabaseHandle } from '../db/database.js';
+import { dbcryptKeys } from '../db/schema.js';
 import { migrateDatabase, openDatabase } from '../db/open.js';
 import { ConfigError } from '../functions/config.js';
 import { createKeyProvider, createKmsKeyProvider, createLocalKeyProvider, rotationDaysFrom, usesKms } from '../functions/key-provider-config.js';
@@ -91,7 +93,7 @@ async function rotate(): Promise<number> {
       batchSize,
       timeBudgetMs: timeBudgetSeconds * 1000,
       holder,
-      rewrapSources: await otherProviders(keyring.provider),
+      rewrapSources: await otherProviders(handle.db, keyring.provider),
       onProgress: progress.update,
     });
     progress.finish();
@@ -131,7 +133,7 @@ async function rewrap(): Promise<number> {
       return 1;
     }
     try {
-      const result = await rewrapDataKeys(handle.db, target, await otherProviders(target));
+      const result = await rewrapDataKeys(handle.db, target, await otherProviders(handle.db, target));
       console.log(`Re-wrapped ${result.rewrapped.length} data key(s) under ${target.wrappingKeyId}.`);
       if (result.unreachable.length > 0) {
         console.error(
@@ -175,10 +177,18 @@ function configuredProvider(): Promise<KeyProvider> {
   return createKeyProvider(env, { fallbackRootKey: () => existingRootKeyFile() });
 }
 
-/** Providers other than `target` that can unwrap keys moving to it: the local root key and KMS, where configured. */
-async function otherProviders(target: KeyProvider): Promise<KeyProvider[]> {
+/**
+ * Builds the providers other than `target` that can unwrap keys moving to it: KMS, for the
+ * KMS keys recorded in `dbcrypt_keys` when AWS_REGION is set, and the local root key.
+ */
+async function otherProviders(db: Database, target: KeyProvider): Promise<KeyProvider[]> {
   const sources: KeyProvider[] = [];
-  if (usesKms(env) && isLocalWrappingKeyId(target.wrappingKeyId)) sources.push(await createKeyProvider(env));
+  if (env.AWS_REGION || env.AWS_DEFAULT_REGION) {
+    const recorded = await db.selectDistinct({ id: dbcryptKeys.kmsKeyId }).from(dbcryptKeys).where(isNotNull(dbcryptKeys.activeKeyDigest));
+    for (const { id } of recorded) {
+      if (!isLocalWrappingKeyId(id) && !target.canUnwrap(id)) sources.push(createKmsKeyProvider(env, id));
+    }
+  }
   try {
     const local = await createLocalKeyProvider(env, { fallbackRootKey: () => existingRootKeyFile() });
     if (local.wrappingKeyId !== target.wrappingKeyId) sources.push(local);

@@ -8,15 +8,18 @@ import { Keyring, LocalKeyProvider, secretColumns } from '../../db/crypto/index.
 import { fromBase64Url, toBase64Url } from '../../db/crypto/aead.js';
 import { migrateDatabase, openDatabase } from '../../db/open.js';
 import { mcpServerConfigs } from '../../db/schema.js';
+import { startTestKms, type TestKms } from '../support/kms.js';
 
 const run = promisify(execFile);
 const rootKey = toBase64Url(crypto.getRandomValues(new Uint8Array(32)));
 const serverId = crypto.randomUUID();
 let dataDir: string;
+let kms: TestKms;
+let kmsEnvironment: Record<string, string>;
 
 /** Runs the CLI on a PGlite database under `dataDir`; PGlite allows one process at a time. */
 async function dbcrypt(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const env = { ...process.env, DATA_DIR: dataDir, LOCAL_ROOT_KEY: rootKey, DATABASE_URL: '', KMS_KEY_ID: '' };
+  const env = { ...process.env, DATA_DIR: dataDir, LOCAL_ROOT_KEY: rootKey, DATABASE_URL: '', KMS_KEY_ID: '', ...kmsEnvironment };
   try {
     const { stdout, stderr } = await run(join('node_modules', '.bin', 'tsx'), ['scripts/dbcrypt.ts', ...args], { env });
     return { code: 0, stdout, stderr };
@@ -36,6 +39,13 @@ async function withDatabase<T>(use: (db: Awaited<ReturnType<typeof openDatabase>
 }
 
 beforeAll(async () => {
+  kms = await startTestKms();
+  kmsEnvironment = {
+    AWS_REGION: 'us-east-1',
+    KMS_ENDPOINT: kms.emulator.url,
+    AWS_ACCESS_KEY_ID: 'AKIDEMULATOR',
+    AWS_SECRET_ACCESS_KEY: 'emulator-secret',
+  };
   dataDir = await mkdtemp(join(tmpdir(), 'dbcrypt-cli-'));
   const handle = await openDatabase({ pgliteDataDir: join(dataDir, 'pglite') });
   try {
@@ -56,7 +66,10 @@ beforeAll(async () => {
     await handle.close();
   }
 });
-afterAll(() => rm(dataDir, { recursive: true, force: true }));
+afterAll(async () => {
+  await rm(dataDir, { recursive: true, force: true });
+  await kms.close();
+});
 
 describe('npm run dbcrypt', () => {
   it('rotates with plain progress lines off a terminal, then reports the keys', async () => {
@@ -92,6 +105,20 @@ describe('npm run dbcrypt', () => {
     expect(logged.error_name).toBe('KeyCheckError');
     expect(logged.error_message).toMatch(/^Data key 2 is wrapped by local:[0-9a-f]+, but the configured root key is local:[0-9a-f]+\./);
     expect(logged.error_message).toContain('dbcrypt delete-all');
+  });
+
+  it('moves the data keys to KMS and back', async () => {
+    const toKms = await dbcrypt('rewrap', '--to', 'kms', '--kms-key-id', kms.keyId);
+    expect(toKms.code).toBe(0);
+    expect(toKms.stdout).toContain(`Re-wrapped 2 data key(s) under ${kms.keyId}.`);
+    expect(kms.emulator.calls.Encrypt).toBe(2);
+    expect((await dbcrypt('status')).stdout).toMatch(new RegExp(`^2\\s+active\\s+\\S+\\s+1\\s+${kms.keyId}$`, 'm'));
+
+    const toLocal = await dbcrypt('rewrap', '--to', 'local');
+    expect(toLocal.code).toBe(0);
+    expect(toLocal.stdout).toContain('Re-wrapped 2 data key(s) under local:');
+    const again = await dbcrypt('rewrap', '--to', 'local');
+    expect(again.stdout).toContain('Re-wrapped 0 data key(s)');
   });
 
   it('refuses delete-all without the confirmation flag', async () => {
