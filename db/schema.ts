@@ -58,6 +58,17 @@ export const dbcryptKeys = pgTable(
   ],
 );
 
+/**
+ * Named leases for jobs that must not overlap, such as key rotation. A holder owns a lease
+ * until `expires_at`; a crashed holder's lease lapses on its own.
+ */
+export const dbcryptLeases = pgTable('dbcrypt_leases', {
+  name: text('name').primaryKey(),
+  holder: text('holder').notNull(),
+  acquiredAt: timestamp('acquired_at', { withTimezone: true }).notNull().defaultNow(),
+  expiresAt: timestamp('expires_at', { withTimezone: true }).notNull(),
+});
+
 /** A column that names the data key of its sibling ciphertext column. */
 const keyId = (name: string) =>
   text(name).references(() => dbcryptKeys.activeKeyDigest, { onDelete: 'restrict', onUpdate: 'restrict' });

@@ -7,8 +7,16 @@ import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import type { ZodError } from 'zod';
-import { DecryptionError, KeyCheckError, KeyUnavailableError } from '../db/crypto/index.js';
-import { AccessDeniedError, ConflictError, NotFoundError, ValidationError, sqlStateOf, type FieldViolation } from '../db/errors.js';
+import { DecryptionError, KeyCheckError, KeyUnavailableError, secretColumns } from '../db/crypto/index.js';
+import {
+  AccessDeniedError,
+  ConflictError,
+  NotFoundError,
+  ValidationError,
+  constraintViolationOf,
+  sqlStateOf,
+  type FieldViolation,
+} from '../db/errors.js';
 import type { AppEnv } from './env.js';
 import { OAuth2ConnectionRequiredError, OAuth2RefreshUnavailableError } from './oauth/access-token.js';
 
@@ -72,6 +80,15 @@ function toApiError(error: Error, c: Context<AppEnv>): ApiError {
       'Retry-After': '5',
     });
   }
+  if (isRevokedKeyViolation(error)) {
+    // The write named a data key that rotation revoked after this process cached the key
+    // list. Nothing was written; the next attempt reads the list again and uses the new key.
+    c.var.runtime?.keyring.forgetKeyList();
+    c.var.runtime?.log.warn('data_key_revoked_during_write', { request_id: c.var.requestId });
+    return new ApiError(503, 'key_rotated', 'The encryption key changed during the request.', 'Retry the request.', [], {
+      'Retry-After': '1',
+    });
+  }
   if (error instanceof HTTPException) return fromHttpException(error);
   if (isDatabaseUnavailable(error)) {
     c.var.runtime?.log.error('database_unavailable', { request_id: c.var.requestId, sqlstate: sqlStateOf(error), error_code: networkCodeOf(error) });
@@ -121,6 +138,20 @@ function networkCodeOf(error: unknown): string | undefined {
     current = (current as { cause?: unknown }).cause;
   }
   return undefined;
+}
+
+/**
+ * The foreign keys from each `*_key_id` column to `dbcrypt_keys(active_key_digest)`, named as
+ * drizzle-kit names them and cut to PostgreSQL's 63-byte limit on identifiers.
+ */
+const keyIdForeignKeys = new Set(
+  Object.values(secretColumns).map((c) => `${c.table}_${c.keyIdColumn}_dbcrypt_keys_active_key_digest_fk`.slice(0, 63)),
+);
+
+/** Reports whether one of `keyIdForeignKeys` rejected the write. */
+function isRevokedKeyViolation(error: Error): boolean {
+  const violation = constraintViolationOf(error);
+  return violation?.kind === 'foreign_key' && keyIdForeignKeys.has(violation.constraint);
 }
 
 function fromHttpException(error: HTTPException): ApiError {

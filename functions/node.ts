@@ -1,16 +1,17 @@
 /**
  * Node entry: `npm start`. Serves the same endpoint modules as the Worker, on PGlite under
- * DATA_DIR by default or on DATABASE_URL, with the local key provider and dev tokens.
+ * DATA_DIR by default or on DATABASE_URL, with dev tokens, and with AWS KMS when KMS_KEY_ID
+ * is set or else the local root key.
  */
 import { serve } from '@hono/node-server';
 import { join } from 'node:path';
-import { Keyring, LocalKeyProvider } from '../db/crypto/index.js';
-import { fromBase64Url } from '../db/crypto/aead.js';
+import { KeyUnavailableError, Keyring } from '../db/crypto/index.js';
 import { migrateDatabase, openDatabase } from '../db/open.js';
 import { createApp } from './app.js';
 import { createTokenVerifier, signDevToken } from './auth/tokens.js';
 import { ConfigError, readConfig } from './config.js';
 import type { Runtime } from './env.js';
+import { createKeyProvider, usesKms } from './key-provider-config.js';
 import { dataDirFrom, devSigningSecret, oauthStateSecret, readOrCreateKeyFile } from './local-files.js';
 import { createLogger } from './log.js';
 import { createGuardedFetch } from './outbound/guarded-fetch.js';
@@ -34,17 +35,21 @@ async function main(): Promise<void> {
     ...(usesDevTokens ? { AUTH_JWT_SECRET: await devSigningSecret(env) } : {}),
   });
 
-  const rootKey = env.LOCAL_ROOT_KEY
-    ? fromBase64Url(env.LOCAL_ROOT_KEY)
-    : await localRootKey(dataDir);
-  const keyring = new Keyring(await LocalKeyProvider.create(rootKey));
+  const provider = await createKeyProvider(env, { fallbackRootKey: () => localRootKey(dataDir) });
+  const keyring = new Keyring(provider);
 
   const handle = await openDatabase({
     ...(env.DATABASE_URL ? { databaseUrl: env.DATABASE_URL } : { pgliteDataDir: join(dataDir, 'pglite') }),
   });
   if (env.MIGRATE_ON_START !== 'false') await migrateDatabase(handle);
-  const { keyNumbers } = await keyring.verify(handle.db);
-  log.info('keys_loaded', { key_numbers: keyNumbers });
+  try {
+    const { keyNumbers } = await keyring.verify(handle.db);
+    log.info('keys_loaded', { key_numbers: keyNumbers, key_provider: usesKms(env) ? 'aws-kms' : 'local' });
+  } catch (error) {
+    // An outage is not a wrong key, so the service starts and returns 503 where a key is needed.
+    if (!(error instanceof KeyUnavailableError)) throw error;
+    log.error('key_provider_unavailable', { provider_code: error.providerCode, note: 'Requests that need a key get 503 until the key provider is reachable.' });
+  }
 
   const runtime: Runtime = {
     config,

@@ -3,19 +3,22 @@
  * warm requests reuse unwrapped data keys.
  */
 import type { ExecutionContext } from 'hono';
-import { Keyring, LocalKeyProvider } from '../db/crypto/index.js';
-import { fromBase64Url } from '../db/crypto/aead.js';
+import { Keyring } from '../db/crypto/index.js';
 import { openNeon } from '../db/open-neon.js';
 import { createApp } from './app.js';
 import { createTokenVerifier } from './auth/tokens.js';
 import { readConfig } from './config.js';
 import type { Runtime } from './env.js';
+import { createKeyProvider, rotationDaysFrom } from './key-provider-config.js';
 import { createLogger } from './log.js';
 import { createGuardedFetch } from './outbound/guarded-fetch.js';
+import { runScheduledRotation, type ScheduledEvent } from './scheduled.js';
 
 export interface WorkerBindings {
   DATABASE_URL: string;
-  /** base64url of a 32-byte root key for the local key provider. */
+  /** Id, ARN or alias of the KMS key that wraps data keys; with AWS_REGION and AWS credentials. */
+  KMS_KEY_ID?: string;
+  /** base64url of a 32-byte root key for the local key provider, used when KMS_KEY_ID is unset. */
   LOCAL_ROOT_KEY?: string;
   /** `host:port/path` of a WebSocket-to-TCP proxy, for tests against a plain PostgreSQL server. */
   NEON_WS_PROXY?: string;
@@ -31,6 +34,7 @@ export interface WorkerBindings {
 interface Isolate {
   app: ReturnType<typeof createApp>;
   runtime: Runtime;
+  rotationDays: number;
 }
 
 let isolate: Promise<Isolate> | undefined;
@@ -38,8 +42,7 @@ let isolate: Promise<Isolate> | undefined;
 async function start(env: WorkerBindings): Promise<Isolate> {
   const config = readConfig(env);
   if (!env.DATABASE_URL) throw new Error('DATABASE_URL is not set.');
-  if (!env.LOCAL_ROOT_KEY) throw new Error('No key provider is configured: set LOCAL_ROOT_KEY.');
-  const provider = await LocalKeyProvider.create(fromBase64Url(env.LOCAL_ROOT_KEY));
+  const provider = await createKeyProvider(env, { credentialsFromEnvironment: true });
   const runtime: Runtime = {
     config,
     keyring: new Keyring(provider),
@@ -55,24 +58,42 @@ async function start(env: WorkerBindings): Promise<Isolate> {
       return { db: handle.db, release: () => handle.close() };
     },
   };
-  return { app: createApp(runtime), runtime };
+  return { app: createApp(runtime), runtime, rotationDays: rotationDaysFrom(env) };
+}
+
+/** Starts the isolate once; a failed start is retried by the next event. */
+async function isolateFor(env: WorkerBindings): Promise<Isolate> {
+  isolate ??= start(env);
+  try {
+    return await isolate;
+  } catch (error) {
+    isolate = undefined;
+    // Misconfiguration: fail closed and say so in the log, not in the response.
+    console.log(JSON.stringify({ level: 'error', event: 'startup_failed', error_message: (error as Error).message }));
+    throw error;
+  }
 }
 
 export default {
   async fetch(request: Request, env: WorkerBindings, ctx: ExecutionContext): Promise<Response> {
-    isolate ??= start(env);
     let current: Isolate;
     try {
-      current = await isolate;
-    } catch (error) {
-      isolate = undefined;
-      // Misconfiguration: fail closed, with the reason in the log and not in the response.
-      console.log(JSON.stringify({ level: 'error', event: 'startup_failed', error_message: (error as Error).message }));
+      current = await isolateFor(env);
+    } catch {
       return Response.json(
         { code: 'service_unavailable', message: 'The service is not configured.', detail: '', validations: [] },
         { status: 503 },
       );
     }
     return current.app.fetch(request, env, ctx);
+  },
+
+  /**
+   * Runs one key rotation pass for the cron trigger and logs it as `key_rotation`. The pass
+   * is awaited rather than handed to `waitUntil`, so a failed pass fails the invocation.
+   */
+  async scheduled(event: ScheduledEvent, env: WorkerBindings): Promise<void> {
+    const { runtime, rotationDays } = await isolateFor(env);
+    await runScheduledRotation(runtime, event, { rotationDays });
   },
 };

@@ -13,7 +13,8 @@
  * ciphertext copied to another row or column does not decrypt.
  *
  * Rotation adds a newer data key; new writes use the newest active key, and rows under older
- * keys are re-encrypted and the old keys revoked once unused.
+ * keys are re-encrypted and the old keys revoked once unused (rotation.ts, under a lease in
+ * `dbcrypt_leases`). Re-wrapping moves data keys to another KMS key without touching rows.
  *
  * Never logged or returned: plaintext values, ciphertexts, data keys (wrapped or not), the
  * root key. Errors name key numbers and digests only. With no key available a write fails
@@ -21,6 +22,7 @@
  */
 export { secretColumns, type SecretColumn } from './columns.js';
 export { KeyProviderError, LocalKeyProvider, type KeyProvider, type DataKeyContext } from './key-provider.js';
+export { KmsKeyProvider, type KmsKeyProviderOptions } from './kms-provider.js';
 export {
   DecryptionError,
   KeyCheckError,

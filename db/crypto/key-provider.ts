@@ -25,22 +25,48 @@ export interface KeyProvider {
    * key does not unwrap under `context`.
    */
   decryptDataKey(wrapped: string, wrappingKeyId: string, context: DataKeyContext): Promise<Uint8Array>;
+  /** Whether `decryptDataKey` and `rewrapDataKey` accept a data key wrapped by `wrappingKeyId`. */
+  canUnwrap(wrappingKeyId: string): boolean;
+  /**
+   * Re-wraps under `wrappingKeyId` of this provider a data key that this provider can unwrap
+   * (see `canUnwrap`). KMS does it without the plaintext key leaving KMS.
+   * @throws KeyProviderError as `decryptDataKey` does.
+   */
+  rewrapDataKey(wrapped: string, wrappingKeyId: string, context: DataKeyContext): Promise<string>;
+  /** Wraps a plaintext data key unwrapped by another provider, to move it to this one. */
+  wrapDataKey(plaintext: Uint8Array, context: DataKeyContext): Promise<string>;
 }
 
 /** A failure to reach or use the key provider. `code` is safe to log; it never holds key material. */
 export class KeyProviderError extends Error {
+  /** The data key the failed call was about, when there was one. */
+  readonly keyNumber: number | undefined;
+
   constructor(
     message: string,
     readonly code: string,
     readonly retryable: boolean,
+    options: { cause?: unknown; keyNumber?: number } = {},
   ) {
-    super(message);
+    super(message, { cause: options.cause });
+    this.keyNumber = options.keyNumber;
     this.name = 'KeyProviderError';
   }
 }
 
 const localPrefix = 'local:';
-const serviceName = 'switchboard';
+/** The `service` entry of every wrap context, local or KMS. */
+export const serviceName = 'switchboard';
+
+/** Whether a recorded wrapping key id names a local root key rather than a KMS key. */
+export function isLocalWrappingKeyId(wrappingKeyId: string): boolean {
+  return wrappingKeyId.startsWith(localPrefix);
+}
+
+/** The encryption context of a data key: the KMS form, and the associated data of a local wrap. */
+export function encryptionContext(context: DataKeyContext): Record<string, string> {
+  return { service: serviceName, key_number: String(context.keyNumber) };
+}
 
 /** Wraps data keys with a 256-bit root key under AES-256-GCM. */
 export class LocalKeyProvider implements KeyProvider {
@@ -58,8 +84,20 @@ export class LocalKeyProvider implements KeyProvider {
 
   async generateDataKey(context: DataKeyContext): Promise<GeneratedDataKey> {
     const plaintext = crypto.getRandomValues(new Uint8Array(32));
-    const wrapped = toBase64Url(await seal(this.rootKey, plaintext, wrapContext(context)));
-    return { plaintext, wrapped };
+    return { plaintext, wrapped: await this.wrapDataKey(plaintext, context) };
+  }
+
+  async wrapDataKey(plaintext: Uint8Array, context: DataKeyContext): Promise<string> {
+    return toBase64Url(await seal(this.rootKey, plaintext, wrapContext(context)));
+  }
+
+  canUnwrap(wrappingKeyId: string): boolean {
+    return wrappingKeyId === this.wrappingKeyId;
+  }
+
+  /** With one root key, re-wrapping only draws a fresh nonce. */
+  async rewrapDataKey(wrapped: string, wrappingKeyId: string, context: DataKeyContext): Promise<string> {
+    return this.wrapDataKey(await this.decryptDataKey(wrapped, wrappingKeyId, context), context);
   }
 
   async decryptDataKey(wrapped: string, wrappingKeyId: string, context: DataKeyContext): Promise<Uint8Array> {
@@ -68,6 +106,7 @@ export class LocalKeyProvider implements KeyProvider {
         `Data key ${context.keyNumber} is wrapped by ${wrappingKeyId}, but the configured root key is ${this.wrappingKeyId}.`,
         'wrong_root_key',
         false,
+        { keyNumber: context.keyNumber },
       );
     }
     try {
@@ -77,11 +116,12 @@ export class LocalKeyProvider implements KeyProvider {
         `Data key ${context.keyNumber} does not unwrap under ${this.wrappingKeyId}.`,
         'unwrap_failed',
         false,
+        { keyNumber: context.keyNumber },
       );
     }
   }
 }
 
 function wrapContext(context: DataKeyContext): Uint8Array {
-  return utf8(JSON.stringify({ service: serviceName, key_number: String(context.keyNumber) }));
+  return utf8(JSON.stringify(encryptionContext(context)));
 }

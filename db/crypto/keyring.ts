@@ -77,13 +77,17 @@ export interface Encryptor {
 
 export class Keyring {
   private keySet: KeySet | undefined;
+  /** Unwrapped data keys by digest; each is unwrapped again once `cacheTtlMs` has passed. */
+  private readonly unwrapped = new Map<string, { key: DataKey; unwrappedAt: number }>();
   private loading: Promise<KeySet> | undefined;
-  private readonly cacheTtlMs: number;
+  /** How long unwrapped keys and the list of active keys stay cached. */
+  readonly cacheTtlMs: number;
   private readonly maxCachedKeys: number;
   private readonly now: () => number;
 
   constructor(
-    private readonly provider: KeyProvider,
+    /** The provider that wraps new data keys and unwraps stored ones. */
+    readonly provider: KeyProvider,
     options: KeyringOptions = {},
   ) {
     this.cacheTtlMs = options.cacheTtlMs ?? 10 * 60_000;
@@ -154,7 +158,7 @@ export class Keyring {
     const key = await importAesKey(generated.plaintext);
     const digest = await keyDigest(generated.plaintext);
     const test = toBase64Url(await seal(key, utf8(canaryText), canaryData(number)));
-    await db
+    const inserted = await db
       .insert(dbcryptKeys)
       .values({
         number,
@@ -163,9 +167,20 @@ export class Keyring {
         kmsKeyId: this.provider.wrappingKeyId,
         test,
       })
-      .onConflictDoNothing();
+      .onConflictDoNothing()
+      .returning({ number: dbcryptKeys.number });
+    // The new key is cached unwrapped, so the reload after a rotation makes no provider call.
+    if (inserted.length > 0) this.remember({ number, digest, key });
     this.keySet = undefined;
     return number;
+  }
+
+  /**
+   * Drops the list of active keys, so the next call reads `dbcrypt_keys` again. Unwrapped
+   * keys stay cached. Callers use it when a write names a key that rotation has revoked.
+   */
+  forgetKeyList(): void {
+    this.keySet = undefined;
   }
 
   private async currentKeys(db: Database): Promise<KeySet> {
@@ -189,17 +204,31 @@ export class Keyring {
       .where(isNotNull(dbcryptKeys.activeKeyDigest))
       .orderBy(desc(dbcryptKeys.number))
       .limit(this.maxCachedKeys);
-    const cached = new Map((this.keySet?.keys ?? []).map((k) => [k.digest, k]));
-    const fresh = !this.keySet || this.now() - this.keySet.loadedAt >= this.cacheTtlMs;
 
     const keys: DataKey[] = [];
     for (const row of rows) {
       const digest = row.activeKeyDigest!;
-      const known = fresh ? undefined : cached.get(digest);
-      keys.push(known ?? (await this.unwrap(row.number, digest, row.encryptedDataKey, row.kmsKeyId, row.test)));
+      const cached = this.unwrapped.get(digest);
+      if (cached && this.now() - cached.unwrappedAt < this.cacheTtlMs) {
+        keys.push(cached.key);
+        continue;
+      }
+      const key = await this.unwrap(row.number, digest, row.encryptedDataKey, row.kmsKeyId, row.test);
+      this.remember(key);
+      keys.push(key);
     }
+    // Revoked keys leave the cache with the next load.
+    const active = new Set(keys.map((k) => k.digest));
+    for (const digest of this.unwrapped.keys()) if (!active.has(digest)) this.unwrapped.delete(digest);
     this.keySet = { keys, loadedAt: this.now() };
     return this.keySet;
+  }
+
+  private remember(key: DataKey): void {
+    this.unwrapped.delete(key.digest);
+    this.unwrapped.set(key.digest, { key, unwrappedAt: this.now() });
+    // A Map iterates in insertion order, so the first entry is the longest cached.
+    while (this.unwrapped.size > this.maxCachedKeys) this.unwrapped.delete(this.unwrapped.keys().next().value!);
   }
 
   private async unwrap(number: number, digest: string, wrapped: string, wrappingKeyId: string, test: string): Promise<DataKey> {
@@ -230,7 +259,7 @@ export class Keyring {
       return await call();
     } catch (error) {
       if (error instanceof KeyProviderError && !error.retryable) {
-        const keyNumber = Number(/Data key (\d+)/.exec(error.message)?.[1] ?? 0);
+        const keyNumber = error.keyNumber ?? Number(/Data key (\d+)/.exec(error.message)?.[1] ?? 0);
         throw new KeyCheckError(`${error.message} Configure the key that wrapped it, or run "dbcrypt delete-all".`, keyNumber);
       }
       const code = error instanceof KeyProviderError ? error.code : 'provider_error';
@@ -245,7 +274,7 @@ async function encryptValue(key: DataKey, column: SecretColumn, rowId: string, p
 }
 
 /** 128 bits of SHA-256 of the plaintext data key: enough to never collide, useless to an attacker. */
-function keyDigest(plaintext: Uint8Array): Promise<string> {
+export function keyDigest(plaintext: Uint8Array): Promise<string> {
   return sha256Hex(plaintext, 16);
 }
 

@@ -50,10 +50,14 @@ describe('GET /healthz', () => {
   });
 
   it('answers 503 without naming the cause when no key is available', async () => {
+    const down = () => Promise.reject(new KeyProviderError('down', 'ServiceUnavailable', true));
     const failing: KeyProvider = {
       wrappingKeyId: 'local:broken',
-      generateDataKey: () => Promise.reject(new KeyProviderError('down', 'ServiceUnavailable', true)),
-      decryptDataKey: () => Promise.reject(new KeyProviderError('down', 'ServiceUnavailable', true)),
+      canUnwrap: () => true,
+      generateDataKey: down,
+      decryptDataKey: down,
+      rewrapDataKey: down,
+      wrapDataKey: down,
     };
     const broken = await createTestApp({ provider: failing });
     try {
