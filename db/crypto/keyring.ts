@@ -103,13 +103,22 @@ export class Keyring {
    * @throws KeyCheckError when a stored key is wrong.
    */
   async encryptor(db: Database): Promise<Encryptor> {
-    let keySet = await this.currentKeys(db);
-    if (keySet.keys.length === 0) {
-      await this.createKey(db);
-      keySet = await this.reload(db);
-    }
-    const active = keySet.keys[0];
-    if (!active) throw new KeyCheckError('No active data key exists after creating one.', 0);
+    const existing = await this.existingEncryptor(db);
+    if (existing) return existing;
+    await this.createKey(db);
+    await this.reload(db);
+    const created = await this.existingEncryptor(db);
+    if (!created) throw new KeyCheckError('No active data key exists after creating one.', 0);
+    return created;
+  }
+
+  /**
+   * Returns an encryptor bound to the newest active data key, or undefined when there is no
+   * data key yet; unlike `encryptor` it never creates one, so it writes nothing.
+   */
+  async existingEncryptor(db: Database): Promise<Encryptor | undefined> {
+    const active = (await this.currentKeys(db)).keys[0];
+    if (!active) return undefined;
     return {
       keyId: active.digest,
       encrypt: (column, rowId, plaintext) => encryptValue(active, column, rowId, plaintext),

@@ -92,12 +92,17 @@ export async function createMcpServerConfig(
 
   // The id is made here so the ciphertexts can be bound to their row before it exists.
   const id = options.id ?? crypto.randomUUID();
-  const encryptor = hasSecrets(input) ? await keyring.encryptor(db) : undefined;
-  const secrets = await encryptSecrets(encryptor, id, input);
   const userId = actor.kind === 'user' ? actor.userId : null;
 
-  const row = await withConflictCheck(() =>
+  const row = await withDataKey(db, keyring, hasSecrets(input), (encryptor) =>
     db.transaction(async (tx) => {
+      if (!encryptor) {
+        // The first secret ever needs a data key; make sure this create can succeed first.
+        const [taken] = await tx.select({ id: t.id }).from(t).where(eq(t.slug, settings.slug));
+        if (taken) throw slugConflict();
+        throw new DataKeyRequired();
+      }
+      const secrets = await encryptSecrets(encryptor, id, input);
       if (actor.kind === 'user') await upsertUser(tx, actor);
       const [inserted] = await tx
         .insert(t)
@@ -133,10 +138,7 @@ export async function updateMcpServerConfig(
   patch: McpServerPatch,
 ): Promise<McpServerConfigView> {
   assertPrivileged(actor);
-  const encryptor = hasSecrets(patch) ? await keyring.encryptor(db) : undefined;
-  const secrets = await encryptSecrets(encryptor, id, patch);
-
-  const row = await withConflictCheck(() =>
+  const row = await withDataKey(db, keyring, hasSecrets(patch), (encryptor) =>
     db.transaction(async (tx) => {
       const [current] = await tx
         .select({ ...settingsColumns, ...presenceColumns, wasDiscovered: sql<boolean>`${t.oauth2Registration} IS NOT NULL` })
@@ -173,6 +175,8 @@ export async function updateMcpServerConfig(
       };
       const violations = checkAuthRules(patch, merged);
       if (violations.length > 0) throw new ValidationError(violations);
+      if (!encryptor) throw new DataKeyRequired();
+      const secrets = await encryptSecrets(encryptor, id, patch);
 
       if (actor.kind === 'user') await upsertUser(tx, actor);
       const [updated] = await tx
@@ -409,18 +413,45 @@ async function encryptSecrets(
   return values;
 }
 
-/** Turns the slug's unique violation into a 409; every other error passes through. */
-async function withConflictCheck<T>(run: () => Promise<T>): Promise<T> {
+/** Thrown inside a write that needs the first data key, after its checks have passed. */
+class DataKeyRequired extends Error {}
+
+/**
+ * Runs a write with an encryptor for the newest data key. When secrets must be stored and no
+ * data key exists yet, the write runs its checks first and throws `DataKeyRequired`; only then
+ * is the first key created and the write run again, so a rejected request creates no key.
+ * A slug's unique violation becomes a 409.
+ */
+async function withDataKey<T>(
+  db: Database,
+  keyring: Keyring,
+  needsKey: boolean,
+  write: (encryptor: Encryptor | undefined) => Promise<T>,
+): Promise<T> {
+  const encryptor = needsKey ? await keyring.existingEncryptor(db) : undefined;
+  const attempt = (current: Encryptor | undefined) =>
+    write(needsKey ? current : noSecretsEncryptor).catch((error: unknown) => {
+      const violation = constraintViolationOf(error);
+      if (violation?.kind === 'unique' && violation.constraint === 'mcp_server_configs_slug_unique') throw slugConflict();
+      throw error;
+    });
   try {
-    return await run();
+    return await attempt(encryptor);
   } catch (error) {
-    const violation = constraintViolationOf(error);
-    if (violation?.kind === 'unique' && violation.constraint === 'mcp_server_configs_slug_unique') {
-      throw new ConflictError('An MCP server with this slug already exists.', {
-        field: 'slug',
-        detail: 'Slugs are unique; choose another.',
-      });
-    }
-    throw error;
+    if (!(error instanceof DataKeyRequired)) throw error;
+    return attempt(await keyring.encryptor(db));
   }
+}
+
+/** Stands in when a write stores no secret, so the write never asks for a data key. */
+const noSecretsEncryptor: Encryptor = {
+  keyId: '',
+  encrypt: () => Promise.reject(new Error('This write stores no secret.')),
+};
+
+function slugConflict(): ConflictError {
+  return new ConflictError('An MCP server with this slug already exists.', {
+    field: 'slug',
+    detail: 'Slugs are unique; choose another.',
+  });
 }
