@@ -19,7 +19,7 @@ let t: TestApp;
 const knownIds: string[] = [];
 
 beforeAll(async () => {
-  t = await createTestApp();
+  t = await createTestApp({ leakScan: false });
   for (const [slug, extra] of [
     ['fuzz-none', { enabled: true }],
     ['fuzz-api-key', { auth_type: 'api_key', api_key_value: 'fuzz-key', enabled: true }],

@@ -12,6 +12,7 @@ import { createGuardedFetch, type GuardedFetch } from '../../functions/outbound/
 import { Keyring, LocalKeyProvider, type KeyProvider, type KeyringOptions } from '../../db/crypto/index.js';
 import type { RoundTripListener } from '../../db/database.js';
 import { createTestDatabase, type TestDatabase } from './database.js';
+import { LeakScanner } from './leak-scan.js';
 import { openApiMismatch } from './openapi-check.js';
 
 export const testJwtSecret = 'test-secret-test-secret-test-secret-0123456789';
@@ -43,6 +44,11 @@ export interface TestApp {
 }
 
 export interface TestAppOptions {
+  /**
+   * Scans responses, logs and tables for leaked secrets when the app closes. Off for the
+   * fuzz test, whose random values occur in ordinary text by chance.
+   */
+  leakScan?: boolean;
   rootKey?: Uint8Array;
   provider?: KeyProvider;
   keyring?: KeyringOptions;
@@ -85,6 +91,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
   };
   const app = createApp(runtime);
   const tokens = await makeTokens();
+  const scanner = new LeakScanner();
 
   return {
     app,
@@ -101,7 +108,7 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
         init.body = typeof body === 'string' ? body : JSON.stringify(body);
         (init.headers as Record<string, string>)['Content-Type'] ??= 'application/json';
       }
-      return checkedRequest(app, method, path, init);
+      return checkedRequest(app, method, path, init, scanner);
     },
     countRoundTrips: async (run) => {
       const statements: string[] = [];
@@ -113,14 +120,27 @@ export async function createTestApp(options: TestAppOptions = {}): Promise<TestA
       }
       return statements;
     },
-    close: () => database.close(),
+    close: async () => {
+      try {
+        if (options.leakScan !== false) {
+          for (const token of Object.values(tokens)) scanner.noteSecret(token);
+          const leaks = await scanner.scan(database.db, logs);
+          if (leaks.length > 0) throw new Error(`Leak scan failed:\n${leaks.join('\n')}`);
+        }
+      } finally {
+        await database.close();
+      }
+    },
   };
 }
 
 /** Sends the request and fails the test when the response breaks the OpenAPI document. */
-async function checkedRequest(app: TestApp['app'], method: string, path: string, init: RequestInit): Promise<TestResponse> {
+async function checkedRequest(app: TestApp['app'], method: string, path: string, init: RequestInit, scanner: LeakScanner): Promise<TestResponse> {
   const response = await app.request(path, init);
-  const mismatch = openApiMismatch(method, path, response.status, response.headers.get('Content-Type') ?? '', await response.clone().text());
+  const text = await response.clone().text();
+  scanner.noteRequest(init.body, response.status < 300);
+  scanner.noteResponse(response.status, response.headers, text);
+  const mismatch = openApiMismatch(method, path, response.status, response.headers.get('Content-Type') ?? '', text);
   if (mismatch) throw new Error(mismatch);
   return response as TestResponse;
 }
