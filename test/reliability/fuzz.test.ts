@@ -40,10 +40,14 @@ const operations = Object.entries(openApiDocument().paths ?? {}).flatMap(([templ
 
 const tables = ['users', 'mcp_server_configs', 'mcp_server_user_tokens', 'chats', 'chat_messages', 'dbcrypt_keys'];
 
-/** One statement that changes whenever any row of any table is added, removed or changed. */
+/**
+ * One statement that changes whenever a row of any table is added, removed or changed: the
+ * row count and the newest row version (`xmin`) per table. A rolled-back write leaves both
+ * as they were, and an update always makes a newer row version.
+ */
 async function fingerprint(): Promise<string> {
-  const parts = tables.map((table) => `(SELECT md5(coalesce(string_agg(r::text, '|' ORDER BY r::text), '')) FROM ${table} r)`);
-  const result = await t.database.db.execute(sql.raw(`SELECT ${parts.join(' || ')} AS f`));
+  const parts = tables.map((table) => `(SELECT count(*) || '/' || coalesce(max(xmin::text::bigint), 0) FROM ${table})`);
+  const result = await t.database.db.execute(sql.raw(`SELECT ${parts.join(" || ' ' || ")} AS f`));
   return String(((result as { rows?: { f: string }[] }).rows ?? (result as unknown as { f: string }[]))[0]!.f);
 }
 
