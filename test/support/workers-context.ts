@@ -19,6 +19,8 @@ export interface WorkerTestBindings {
 declare module 'vitest' {
   export interface ProvidedContext {
     workerBindings: WorkerTestBindings;
+    /** A second database on the same server, reached through the same proxy, for the rotation test. */
+    rotationDatabaseUrl: string;
     /** Why the Worker suite cannot run here; empty when it can. */
     workersSkipReason: string;
   }

@@ -39,6 +39,7 @@ export default async function setup(project: TestProject): Promise<Teardown> {
         console.warn(`[workers] ${reason}`);
         project.provide('workersSkipReason', reason);
         project.provide('workerBindings', bindingsFor('', ''));
+        project.provide('rotationDatabaseUrl', '');
         return teardown;
       }
       const cluster = await startCluster();
@@ -49,6 +50,9 @@ export default async function setup(project: TestProject): Promise<Teardown> {
     const database = await createTestDatabase({ serverUrl });
     teardowns.push(() => database.close());
     const databaseUrl = new URL(database.url!);
+    // Rotation re-encrypts every row of a database, so its test gets a database of its own.
+    const rotationDatabase = await createTestDatabase({ serverUrl });
+    teardowns.push(() => rotationDatabase.close());
 
     const proxy = await startWebSocketProxy({
       target: { host: databaseUrl.hostname, port: Number(databaseUrl.port || 5432) },
@@ -57,6 +61,7 @@ export default async function setup(project: TestProject): Promise<Teardown> {
 
     project.provide('workersSkipReason', '');
     project.provide('workerBindings', bindingsFor(databaseUrl.toString(), proxy.address));
+    project.provide('rotationDatabaseUrl', rotationDatabase.url!);
     return teardown;
   } catch (error) {
     await teardown();

@@ -1,3 +1,4 @@
+/// <reference types="@cloudflare/vitest-pool-workers/types" />
 // Types of `env` and `exports` from `cloudflare:workers` inside the Worker suite.
 declare namespace Cloudflare {
   type WorkerTestBindings = import('../support/workers-context.js').WorkerTestBindings;
