@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { walkThrough } from '../../client/example.js';
 import { createSwitchboardClient } from '../../client/index.js';
 import { generateClientTypes } from '../../scripts/generate-client.js';
 import { createTestApp, type TestApp } from '../support/harness.js';
@@ -32,6 +33,12 @@ describe('createSwitchboardClient', () => {
     const listed = await clientFor(t.tokens.member).GET('/api/experimental/mcp/servers');
     expect(listed.data?.map((server) => server.slug)).toContain('client-sentry');
     expect(listed.data?.find((server) => server.id === id)?.url).toBe('');
+  });
+
+  it('runs the README walk-through', async () => {
+    const servers = await walkThrough(clientFor(t.tokens.admin), clientFor(t.tokens.member), 'client-walk-through');
+    const sentry = servers.find((server) => server.slug === 'client-walk-through');
+    expect(sentry).toMatchObject({ enabled: true, has_api_key: true, url: '', tool_deny_list: ['update_issue'] });
   });
 
   it('returns errors in the documented shape', async () => {
