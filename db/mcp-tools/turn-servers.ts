@@ -50,7 +50,10 @@ export async function listTurnServers(db: Database, actor: Actor, selection: rea
       toolAllowList: c.toolAllowList,
       toolDenyList: c.toolDenyList,
       updatedAt: c.updatedAt,
-      connected: sql<boolean>`(${k.id} IS NOT NULL AND (${k.expiry} IS NULL OR ${k.expiry} > now()))`,
+      // The same test as `auth_connected`: a token that has not expired, or one that can be
+      // refreshed when the turn uses it.
+      connected: sql<boolean>`(${k.id} IS NOT NULL AND (${k.expiry} IS NULL OR ${k.expiry} > now()
+        OR (${k.refreshToken} IS NOT NULL AND ${k.refreshFailureReason} IS NULL)))`,
       tokenUpdatedAt: k.updatedAt,
       outcome: s.outcome,
       errorCode: s.errorCode,
