@@ -68,17 +68,6 @@ export async function getChat(db: Database, actor: Actor, chatId: string): Promi
   return toChatView(chat, messages);
 }
 
-/** Returns the chat's stored server selection. @throws NotFoundError unless the actor owns the chat. */
-export async function getChatServerSelection(db: Database, actor: Actor, chatId: string): Promise<string[]> {
-  assertUser(actor);
-  const [chat] = await db
-    .select({ mcpServerIds: chats.mcpServerIds })
-    .from(chats)
-    .where(and(eq(chats.id, chatId), eq(chats.ownerId, actor.userId)));
-  if (!chat) throw new NotFoundError('Chat');
-  return chat.mcpServerIds;
-}
-
 /**
  * Appends a user message and applies the selection change, if any.
  * @throws NotFoundError unless the actor owns the chat.

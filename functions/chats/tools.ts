@@ -5,8 +5,7 @@
  * to load the servers themselves fails the request, so no turn runs without a forced server.
  */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
-import { getChatServerSelection } from '../../db/chats/queries.js';
-import { listTurnServers } from '../../db/mcp-tools/turn-servers.js';
+import { loadChatTurn } from '../../db/mcp-tools/turn-servers.js';
 import type { AppEnv } from '../env.js';
 import { validationHook } from '../errors.js';
 import { authenticate } from '../middleware/authenticate.js';
@@ -75,8 +74,7 @@ app.openapi(route, async (c) => {
   const chatId = id.toLowerCase();
   const actor = c.var.actor;
 
-  const selection = await getChatServerSelection(c.var.db, actor, chatId);
-  const rows = await listTurnServers(c.var.db, actor, selection);
+  const { selection, servers: rows } = await loadChatTurn(c.var.db, actor, chatId);
 
   const plans = selectTurnServers(selection, rows);
   const context = { db: c.var.db, runtime: c.var.runtime, requestId: c.var.requestId };

@@ -63,7 +63,7 @@ async function newChat(mcpServerIds: string[] | undefined, as: Caller = 'member'
 
 beforeAll(async () => {
   mcp = await startTestMcpServers(port);
-  t = await createTestApp({ environment: { MCP_CONNECT_TIMEOUT_MS: '1000' } });
+  t = await createTestApp({ environment: { MCP_CONNECT_TIMEOUT_MS: '3000' } });
   ids.files = await register('files', '/api-key/mcp', {
     auth_type: 'api_key',
     api_key_header: mcpCredentials.apiKeyHeader,
