@@ -11,7 +11,7 @@ export default defineConfig({
     // Most files wait on a database or a child server, so even two cores keep two files busy.
     maxWorkers: Math.max(2, availableParallelism()),
     setupFiles: ['test/support/loopback-network.ts'],
-    testTimeout: 30_000,
-    hookTimeout: 60_000,
+    testTimeout: 120_000,
+    hookTimeout: 180_000,
   },
 });
