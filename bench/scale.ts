@@ -1,5 +1,5 @@
 /**
- * How the list route grows: latency, response size and heap from 10 to 10,000
+ * Growth of the list route: latency, response size and heap from 10 to 10,000
  * configurations, and member latency from 1 to 100,000 users holding OAuth tokens. Runs the
  * composed app in process on PostgreSQL, so the figures exclude HTTP parsing.
  */
@@ -92,7 +92,7 @@ async function measure(request: () => Response | Promise<Response>) {
     const response = await request();
     const body = await response.arrayBuffer();
     times.push(performance.now() - started);
-    if (response.status !== 200) throw new Error(`list answered ${response.status}`);
+    if (response.status !== 200) throw new Error(`list returned ${response.status}`);
     bytes = body.byteLength;
     heapPeak = Math.max(heapPeak, process.memoryUsage().heapUsed);
   }

@@ -1,6 +1,6 @@
 /**
  * The Worker's cost at the edge: gzipped bundle size from `wrangler deploy --dry-run
- * --minify`, and the time workerd takes to start it and answer its first request, each
+ * --minify`, and the time workerd takes to start it and respond to its first request, each
  * as a ratio against a minimal Hono Worker measured in the same run.
  */
 import { execFileSync } from 'node:child_process';

@@ -6,7 +6,7 @@
 import type { Client } from 'openapi-fetch';
 import { createSwitchboardClient, type McpServerConfig, type paths } from './index.js';
 
-/** Registers and enables a server as `admin`, then returns what `member` sees. */
+/** Registers and enables a server as `admin`, then returns the list `member` gets. */
 export async function walkThrough(admin: Client<paths>, member: Client<paths>, slug = 'sentry-client'): Promise<McpServerConfig[]> {
   const created = await admin.POST('/api/experimental/mcp/servers', {
     body: {

@@ -1,6 +1,6 @@
 /**
  * Typed client of the Switchboard API: paths, bodies and responses come from the OpenAPI
- * document through `client/schema.ts`, so a call that the API would reject does not compile.
+ * document through `client/schema.ts`, so a call with a wrong path, parameter or body type does not compile.
  *
  * @example
  * const switchboard = createSwitchboardClient({ baseUrl: 'http://127.0.0.1:8787', token: process.env.ADMIN_TOKEN! });

@@ -1,7 +1,7 @@
 /**
- * The leak scanner every harness app runs when it closes: it collects the secrets its test
- * sent (API keys, client secrets, header values, tokens), every ciphertext stored, every
- * response (status, headers, body) and every log line, then fails if a secret or a
+ * The leak scanner every harness app runs when it closes. It collects the secrets its test
+ * sent (API keys, client secrets, header values, tokens), every stored ciphertext, every
+ * response (status, headers, body) and every log line. It fails when a secret or a
  * ciphertext appears in a response or a log line, or a plaintext secret in any table.
  */
 import { sql } from 'drizzle-orm';
