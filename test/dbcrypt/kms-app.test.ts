@@ -112,6 +112,24 @@ describe('keyring on KMS', () => {
       (t.runtime as { keyring: Keyring }).keyring = warm;
     }
   });
+
+  it('answers 503 with Retry-After while KMS stalls and writes nothing', async () => {
+    const warm = t.runtime.keyring;
+    (t.runtime as { keyring: Keyring }).keyring = new Keyring(kms.provider());
+    const serversBefore = await t.database.db.$count(mcpServerConfigs);
+    const release = kms.emulator.stall();
+    try {
+      const response = await t.request('POST', path, { body: apiKeyServer('during-stall', 'stall-secret') });
+
+      expect(response.status).toBe(503);
+      expect(response.headers.get('Retry-After')).toBe('5');
+      expect(await response.json()).toMatchObject({ code: 'key_unavailable' });
+      expect(await t.database.db.$count(mcpServerConfigs)).toBe(serversBefore);
+    } finally {
+      release();
+      (t.runtime as { keyring: Keyring }).keyring = warm;
+    }
+  });
 });
 
 function eqNumber(number: number) {
