@@ -1,13 +1,14 @@
 /**
  * The README's walk-through with the typed client: register a Sentry-shaped API-key server,
- * enable it, and list the servers as a member. `npm run example` runs it against a local
- * server with the tokens `npm start` prints (ADMIN_TOKEN and MEMBER_TOKEN).
+ * enable it, and list the servers as a member. `npm run example` runs it against the server at
+ * SWITCHBOARD_URL (default http://127.0.0.1:8787) with the tokens `npm start` prints
+ * (ADMIN_TOKEN and MEMBER_TOKEN).
  */
 import type { Client } from 'openapi-fetch';
 import { createSwitchboardClient, type McpServerConfig, type paths } from './index.js';
 
 /** Registers and enables a server as `admin`, then returns the list `member` gets. */
-export async function walkThrough(admin: Client<paths>, member: Client<paths>, slug = 'sentry-client'): Promise<McpServerConfig[]> {
+export async function walkThrough(admin: Client<paths>, member: Client<paths>, slug: string): Promise<McpServerConfig[]> {
   const created = await admin.POST('/api/experimental/mcp/servers', {
     body: {
       display_name: 'Sentry',
@@ -39,9 +40,11 @@ if (import.meta.url === `file://${process.argv[1]}`) {
     console.error('Set ADMIN_TOKEN and MEMBER_TOKEN to the tokens npm start prints.');
     process.exit(2);
   }
+  // A fresh slug each run, because slugs are unique.
   const servers = await walkThrough(
     createSwitchboardClient({ baseUrl, token: adminToken }),
     createSwitchboardClient({ baseUrl, token: memberToken }),
+    `sentry-client-${Date.now().toString(36)}`,
   );
   for (const server of servers) console.log(`${server.slug}: enabled=${server.enabled} has_api_key=${server.has_api_key} url=${JSON.stringify(server.url)}`);
 }

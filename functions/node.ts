@@ -11,7 +11,7 @@ import { createApp } from './app.js';
 import { createTokenVerifier, signDevToken } from './auth/tokens.js';
 import { ConfigError, readConfig } from './config.js';
 import type { Runtime } from './env.js';
-import { createKeyProvider, usesKms } from './key-provider-config.js';
+import { createKeyProvider, rotationDaysFrom, usesKms } from './key-provider-config.js';
 import { dataDirFrom, devSigningSecret, oauthStateSecret, readOrCreateKeyFile } from './local-files.js';
 import { createLogger } from './log.js';
 import { createGuardedFetch } from './outbound/guarded-fetch.js';
@@ -35,6 +35,8 @@ async function main(): Promise<void> {
     ...(usesDevTokens ? { AUTH_JWT_SECRET: await devSigningSecret(env) } : {}),
   });
 
+  // Read now, although only rotation uses it, so a wrong value stops start-up.
+  rotationDaysFrom(env);
   const provider = await createKeyProvider(env, { fallbackRootKey: () => localRootKey(dataDir) });
   const keyring = new Keyring(provider);
 
@@ -63,7 +65,7 @@ async function main(): Promise<void> {
   const app = createApp(runtime);
   const server = serve({ fetch: app.fetch, port, hostname: host }, (info) => {
     log.info('listening', { url: `http://${host}:${info.port}`, driver: handle.driver, data_dir: dataDir });
-    if (usesDevTokens) void printDevTokens(config.auth.hs256Secret!, `http://${host}:${info.port}`);
+    if (usesDevTokens) void printDevTokens(config.auth.hs256Secret!, `http://${host}:${info.port}`, env.DATA_DIR);
   });
 
   server.on('error', (error: NodeJS.ErrnoException) => {
@@ -89,14 +91,16 @@ async function localRootKey(dataDir: string): Promise<Uint8Array> {
   return key;
 }
 
-async function printDevTokens(secret: Uint8Array, url: string): Promise<void> {
+async function printDevTokens(secret: Uint8Array, url: string, dataDir: string | undefined): Promise<void> {
+  // `npm run token` signs with the secret under the same DATA_DIR, so the hint names it.
+  const tokenCommand = `${dataDir ? `DATA_DIR=${dataDir} ` : ''}npm run token -- --role admin|member --sub NAME`;
   const admin = await signDevToken(secret, { subject: 'dev-admin', roles: ['admin'], name: 'Dev Admin' });
   const member = await signDevToken(secret, { subject: 'dev-member', roles: [], name: 'Dev Member' });
   process.stdout.write(
     [
       '',
       `Switchboard is listening on ${url}`,
-      'Dev tokens (valid 7 days; make more with `npm run token -- --role admin|member --sub NAME`):',
+      `Dev tokens (valid 7 days; make more with \`${tokenCommand}\`):`,
       `  export ADMIN_TOKEN=${admin}`,
       `  export MEMBER_TOKEN=${member}`,
       '',

@@ -7,7 +7,7 @@ import { signDevToken } from '../../functions/auth/tokens.js';
 import { createTestApp, serverBody, testJwtSecret, type Caller, type TestApp } from '../support/harness.js';
 import { mcpCredentials, startTestMcpServers, type McpTestPath, type TestMcpServers } from '../support/mcp-servers.js';
 
-const port = 55463;
+const port = 31463;
 let t: TestApp;
 let mcp: TestMcpServers;
 type ServerName = 'files' | 'team' | 'oauth' | 'hang' | 'garbage' | 'many' | 'closed' | 'wrongKey' | 'hidden';
@@ -63,7 +63,7 @@ async function newChat(mcpServerIds: string[] | undefined, as: Caller = 'member'
 
 beforeAll(async () => {
   mcp = await startTestMcpServers(port);
-  t = await createTestApp({ environment: { MCP_CONNECT_TIMEOUT_MS: '3000' } });
+  t = await createTestApp({ environment: { MCP_CONNECT_TIMEOUT_MS: '5000' } });
   ids.files = await register('files', '/api-key/mcp', {
     auth_type: 'api_key',
     api_key_header: mcpCredentials.apiKeyHeader,

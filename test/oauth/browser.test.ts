@@ -18,8 +18,8 @@ import { startOAuthProvider, type OAuthProviderFixture } from '../support/oauth-
 import { createOAuthServer, getServer, serversPath, storedTokens } from './support.js';
 
 const chromiumPath = '/usr/bin/chromium';
-const switchboardOrigin = 'http://127.0.0.1:55455';
-const appOrigin = 'http://127.0.0.1:55456';
+const switchboardOrigin = 'http://127.0.0.1:31455';
+const appOrigin = 'http://127.0.0.1:31456';
 
 /** The app's page: a button that opens the connect URL, and a listener that accepts only Switchboard's message. */
 const appPage = `<!doctype html><html><body>
@@ -45,13 +45,13 @@ let profile: string;
 // CI installs chromium, so there a missing browser fails the suite instead of skipping it.
 describe.skipIf(!existsSync(chromiumPath) && !process.env.CI)('connect popup in Chromium', () => {
   beforeAll(async () => {
-    provider = await startOAuthProvider({ providerPort: 55457, resourcePort: 55458 });
+    provider = await startOAuthProvider({ providerPort: 31457, resourcePort: 31458 });
     t = await createTestApp({ publicBaseUrl: switchboardOrigin, appOrigin });
     await new Promise<void>((resolve) => {
-      switchboard = serve({ fetch: t.app.fetch, port: 55455, hostname: '127.0.0.1' }, () => resolve());
+      switchboard = serve({ fetch: t.app.fetch, port: 31455, hostname: '127.0.0.1' }, () => resolve());
     });
     appServer = createServer((_req, res) => res.writeHead(200, { 'Content-Type': 'text/html' }).end(appPage));
-    await new Promise<void>((resolve) => appServer.listen(55456, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => appServer.listen(31456, '127.0.0.1', resolve));
 
     profile = await mkdtemp(join(tmpdir(), 'switchboard-chromium-'));
     context = await chromium.launchPersistentContext(profile, {

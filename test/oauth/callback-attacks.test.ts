@@ -10,7 +10,7 @@ let serverId: string;
 let otherServerId: string;
 
 beforeAll(async () => {
-  provider = await startOAuthProvider({ providerPort: 55453, resourcePort: 55454 });
+  provider = await startOAuthProvider({ providerPort: 31453, resourcePort: 31454 });
   t = await createTestApp();
   serverId = await createOAuthServer(t, 'attacked', { url: provider.mcpUrl });
   otherServerId = await createOAuthServer(t, 'bystander', { url: provider.mcpUrl });
@@ -181,7 +181,7 @@ describe('connect redirect targets', () => {
       headers: { Host: 'attacker.example', 'X-Forwarded-Host': 'attacker.example', 'X-Forwarded-Proto': 'https' },
     });
     expect(response.status).toBe(200);
-    expect(((await response.json()) as { url: string }).url).toMatch(/^http:\/\/127\.0\.0\.1:55450\/api\/experimental\//);
+    expect(((await response.json()) as { url: string }).url).toMatch(/^http:\/\/127\.0\.0\.1:31450\/api\/experimental\//);
   });
 
   it('ignores a redirect_uri smuggled into the connect URL', async () => {
@@ -193,7 +193,7 @@ describe('connect redirect targets', () => {
 
     expect(response.status).toBe(307);
     const location = new URL(response.headers.get('Location')!);
-    expect(location.searchParams.get('redirect_uri')).toBe(`http://127.0.0.1:55450${serversPath}/${serverId}/oauth2/callback`);
+    expect(location.searchParams.get('redirect_uri')).toBe(`http://127.0.0.1:31450${serversPath}/${serverId}/oauth2/callback`);
   });
 
   it.each([

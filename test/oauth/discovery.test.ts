@@ -141,7 +141,7 @@ describe('POST /mcp/servers discovery', () => {
     expect(document.status).toBe(200);
     expect(await document.json()).toMatchObject({
       client_id: server.oauth2_client_id,
-      redirect_uris: [`http://127.0.0.1:55450${serversPath}/${server.id}/oauth2/callback`],
+      redirect_uris: [`http://127.0.0.1:31450${serversPath}/${server.id}/oauth2/callback`],
       token_endpoint_auth_method: 'none',
     });
   });

@@ -15,7 +15,7 @@ let serverId: string;
 let memberId: string;
 
 beforeAll(async () => {
-  provider = await startOAuthProvider({ providerPort: 55451, resourcePort: 55452 });
+  provider = await startOAuthProvider({ providerPort: 31451, resourcePort: 31452 });
   t = await createTestApp();
   memberId = await userIdForSubject('member-1');
 });
@@ -70,7 +70,7 @@ describe('OAuth2 flow against oidc-provider', () => {
     expect(location.origin).toBe(provider.issuer);
     expect(location.searchParams.get('code_challenge_method')).toBe('S256');
     expect(location.searchParams.get('resource')).toBe(provider.mcpUrl);
-    expect(location.searchParams.get('redirect_uri')).toBe(`http://127.0.0.1:55450${serversPath}/${serverId}/oauth2/callback`);
+    expect(location.searchParams.get('redirect_uri')).toBe(`http://127.0.0.1:31450${serversPath}/${serverId}/oauth2/callback`);
 
     const redirect = await provider.authorize(location.href);
     expect(redirect.searchParams.get('iss')).toBe(provider.issuer);
@@ -83,7 +83,7 @@ describe('OAuth2 flow against oidc-provider', () => {
     expect(response.headers.get('Set-Cookie')).toMatch(/Max-Age=0/);
     expect(response.headers.get('Set-Cookie')).toContain(`Path=${serversPath}/${serverId}/oauth2/callback;`);
     expect(html).toContain('"status":"connected"');
-    expect(html).toContain('"http://127.0.0.1:55450"');
+    expect(html).toContain('"http://127.0.0.1:31450"');
 
     const exchange = provider.forms.find((f) => f.path === '/token' && f.body.grant_type === 'authorization_code');
     expect(exchange?.body.resource).toBe(provider.mcpUrl);

@@ -26,7 +26,7 @@ beforeAll(async () => {
     }
     res.writeHead(200).end('ok');
   });
-  await new Promise<void>((resolve) => server.listen(55459, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(31459, '127.0.0.1', resolve));
   origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 });
 afterAll(async () => {

@@ -13,7 +13,7 @@ import { callers, createTestApp, serverBody, type Caller, type TestApp } from '.
 const api = '/api/experimental';
 const servers = `${api}/mcp/servers`;
 /** A loopback port in this suite's range where nothing listens, so a tool refresh fails fast. */
-const closedPort = 55496;
+const closedPort = 31496;
 
 let t: TestApp;
 /** Ids of the objects that the rows refer to, set up once before the rows run. */

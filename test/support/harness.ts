@@ -64,7 +64,7 @@ export interface TestAppOptions {
 }
 
 export const testOAuthStateSecret = 'oauth-state-secret-oauth-state-secret-0123456789';
-export const defaultPublicBaseUrl = 'http://127.0.0.1:55450';
+export const defaultPublicBaseUrl = 'http://127.0.0.1:31450';
 
 export async function createTestApp(options: TestAppOptions = {}): Promise<TestApp> {
   let listener: RoundTripListener | undefined;

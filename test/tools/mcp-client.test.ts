@@ -6,7 +6,7 @@ import { createGuardedFetch } from '../../functions/outbound/guarded-fetch.js';
 import type { ToolListing } from '../../functions/tools/governance.js';
 import { mcpCredentials, startTestMcpServers, type McpTestPath, type TestMcpServers } from '../support/mcp-servers.js';
 
-const port = 55462;
+const port = 31462;
 let servers: TestMcpServers;
 const logs: string[] = [];
 

@@ -12,8 +12,8 @@ let sse: EverythingServer;
 beforeAll(async () => {
   [t, streamable, sse] = await Promise.all([
     createTestApp(),
-    startServerEverything('streamableHttp', 55460),
-    startServerEverything('sse', 55461),
+    startServerEverything('streamableHttp', 31460),
+    startServerEverything('sse', 31461),
   ]);
 });
 afterAll(async () => {
