@@ -1,7 +1,6 @@
 /** Shared pieces of the benchmarks: a throwaway PostgreSQL, seeding, and result output. */
 import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, writeFile, chmod } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { cpus, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -9,6 +8,7 @@ import { systemActor } from '../db/actor.js';
 import { Keyring, LocalKeyProvider } from '../db/crypto/index.js';
 import type { Database } from '../db/database.js';
 import { createMcpServerConfig } from '../db/mcp-servers/queries.js';
+import { freePort } from '../test/support/own-postgres.js';
 
 export interface BenchPostgres {
   /** URL of a fresh, empty database on the cluster. */
@@ -39,16 +39,7 @@ export async function startPostgres(): Promise<BenchPostgres> {
   return { url: url.toString(), stop: stopCluster };
 }
 
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 /** Creates `count` configurations through the data layer, a third each with no auth, an API key and custom headers. */
 export async function seedServers(db: Database, keyring: Keyring, count: number, enabledShare = 1): Promise<string[]> {
