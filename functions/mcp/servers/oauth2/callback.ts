@@ -63,12 +63,15 @@ app.openapi(route, async (c) => {
   // Known once the state cookie opens; a failure before that is recorded without an actor.
   let actor: UserActor | null = null;
   try {
-    const state = await checkState(cookie ? await openState(config, cookie) : undefined, cookie, id, params);
-    actor = actorOf(state);
+    const opened = cookie ? await openState(config, cookie) : undefined;
+    // The cookie is sealed by Switchboard, so the user it names started this flow even when a check below fails.
+    if (opened) actor = actorOf(opened);
+    const state = await checkState(opened, cookie, id, params);
+    const user = actorOf(state);
     if (!(await redeemOAuth2State(c.var.db, state.state, state.expiresAt))) {
       throw failure(400, 'oauth2_state_replayed', 'This sign-in was already completed.');
     }
-    const settings = await getOAuth2ServerSettings(c.var.db, c.var.runtime.keyring, actor, id).catch((error: unknown) => {
+    const settings = await getOAuth2ServerSettings(c.var.db, c.var.runtime.keyring, user, id).catch((error: unknown) => {
       if (error instanceof NotFoundError) throw failure(404, 'not_found', 'MCP server not found.');
       throw error;
     });
@@ -111,7 +114,7 @@ app.openapi(route, async (c) => {
       });
       throw failure(502, 'oauth2_token_exchange_failed', 'The authorization server did not issue a token. Try again later.');
     }
-    await storeUserToken(c.var.db, c.var.runtime.keyring, actor, id, tokens, { audit });
+    await storeUserToken(c.var.db, c.var.runtime.keyring, user, id, tokens, { audit });
 
     c.var.runtime.log.info('oauth2_connected', { request_id: c.var.requestId, server_id: id });
     return completionPage(c, 200, config.appOrigin, { type: 'switchboard:oauth2', serverId: id, status: 'connected' }, 'Connected. You can close this window.');
