@@ -30,7 +30,7 @@ export interface AuditLogFilter {
 
 export interface AuditLogPage {
   entries: AuditLogRow[];
-  /** Where the next page starts; undefined on the last page. */
+  /** Start of the next page; undefined on the last page. */
   next: AuditLogPosition | undefined;
 }
 

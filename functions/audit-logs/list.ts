@@ -1,8 +1,8 @@
 /**
  * `GET /api/experimental/audit-logs`: an admin reads the audit log, newest first, filtered
  * by resource, actor, action and time, one page per request. `next_cursor` is an opaque
- * base64url token of the last entry's `(time, id)`; pass it back as `cursor` for the next
- * page, and it is null on the last one.
+ * base64url token of the last entry's `(time, id)`. A client passes it back as `cursor` to
+ * read the next page, and it is null on the last one.
  */
 import { OpenAPIHono, createRoute, z } from '@hono/zod-openapi';
 import { base64url } from 'jose';

@@ -48,7 +48,7 @@ const tablesBesideCallbackFailures = tables.map((table) =>
   table === 'audit_logs' ? `(SELECT * FROM audit_logs WHERE NOT (action = 'oauth2.callback' AND outcome = 'failure'))` : table,
 );
 
-/** One statement that changes whenever any row of any of `sources` is added, removed or changed. */
+/** Hashes `sources` in one statement, so any added, removed or changed row changes the result. */
 async function fingerprint(sources: string[] = tables): Promise<string> {
   const parts = sources.map((source) => `(SELECT md5(coalesce(string_agg(r::text, '|' ORDER BY r::text), '')) FROM ${source} r)`);
   const result = await t.database.db.execute(sql.raw(`SELECT ${parts.join(' || ')} AS f`));
