@@ -122,6 +122,7 @@ app.openapi(route, async (c) => {
     if (!(error instanceof ApiError)) throw error;
     c.set('errorCode', error.code);
     // A rejected callback changes nothing else, so its entry is written on its own.
+    // NOTE: this route needs no authentication, so anyone can add failure entries; nothing here limits their rate.
     await recordAuditEntry(
       c.var.db,
       actor,
