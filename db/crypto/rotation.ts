@@ -169,13 +169,16 @@ export async function rotateKeys(db: Database, keyring: Keyring, options: Rotati
   } finally {
     report.durationMs = now() - started;
     // One entry per run that held the lease; each batch already committed, so the counts are what this run did.
-    await writeAuditEntry(
-      db,
-      options.actor ?? systemActor('rotation'),
-      { action: 'dbcrypt.rotate', resourceType: 'dbcrypt_keys', resourceId: null, ...(failureCode ? { failureCode } : {}), diff: rotationLogFields(report) },
-      options.audit ?? noRequest,
-    );
-    await releaseLease(db, lease);
+    try {
+      await writeAuditEntry(
+        db,
+        options.actor ?? systemActor('rotation'),
+        { action: 'dbcrypt.rotate', resourceType: 'dbcrypt_keys', resourceId: null, ...(failureCode ? { failureCode } : {}), diff: rotationLogFields(report) },
+        options.audit ?? noRequest,
+      );
+    } finally {
+      await releaseLease(db, lease);
+    }
   }
 }
 
