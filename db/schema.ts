@@ -258,6 +258,44 @@ export const chatMessages = pgTable(
   ],
 );
 
+/**
+ * Who changed what: one row per audited action, written in the transaction of the change
+ * (a failed OAuth callback, which changes nothing, writes its row alone). `diff` never holds
+ * a secret, ciphertext, token or key: secrets appear only as markers such as `"<changed>"`.
+ * `actor_subject` keeps the token subject (or the system's purpose) so an entry still names
+ * its actor after the user row is deleted and `actor_id` becomes null.
+ */
+export const auditLogs = pgTable(
+  'audit_logs',
+  {
+    id: uuid('id').primaryKey().defaultRandom(),
+    // Millisecond precision, so the `time` a client sees in a page is exactly the one its cursor compares with.
+    time: timestamp('time', { withTimezone: true }).notNull().default(sql`date_trunc('milliseconds', now())`),
+    actorId: uuid('actor_id').references(() => users.id, { onDelete: 'set null' }),
+    actorKind: text('actor_kind', { enum: ['user', 'system', 'anonymous'] }).notNull(),
+    actorSubject: text('actor_subject').notNull(),
+    action: text('action').notNull(),
+    resourceType: text('resource_type').notNull(),
+    resourceId: text('resource_id'),
+    requestId: text('request_id'),
+    outcome: text('outcome', { enum: ['success', 'failure'] }).notNull(),
+    // Stable code of the failure, such as `oauth2_state_replayed`; null on success.
+    failureCode: text('failure_code'),
+    diff: jsonb('diff').$type<Record<string, unknown>>().notNull().default(sql`'{}'::jsonb`),
+  },
+  (t) => [
+    check('audit_logs_actor_kind', sql`${t.actorKind} IN ('user', 'system', 'anonymous')`),
+    check('audit_logs_outcome', sql`${t.outcome} IN ('success', 'failure')`),
+    check('audit_logs_failure_code', sql`(${t.outcome} = 'success') = (${t.failureCode} IS NULL)`),
+    // Newest first is the only order the API reads; each filter leads one index ending in the page order.
+    index('audit_logs_time_idx').on(t.time.desc(), t.id.desc()),
+    index('audit_logs_resource_idx').on(t.resourceType, t.resourceId, t.time.desc(), t.id.desc()),
+    index('audit_logs_actor_idx').on(t.actorId, t.time.desc(), t.id.desc()),
+    index('audit_logs_action_idx').on(t.action, t.time.desc(), t.id.desc()),
+  ],
+);
+
 export type McpServerConfigRow = typeof mcpServerConfigs.$inferSelect;
 export type McpServerToolSnapshotRow = typeof mcpServerToolSnapshots.$inferSelect;
 export type DbcryptKeyRow = typeof dbcryptKeys.$inferSelect;
+export type AuditLogRow = typeof auditLogs.$inferSelect;

@@ -3,6 +3,7 @@
  * the OpenAPI document both read this list, so a route cannot be served without being
  * described.
  */
+import listAuditLogs from './audit-logs/list.js';
 import addChatMessage from './chats/add-message.js';
 import createChat from './chats/create.js';
 import getChat from './chats/get.js';
@@ -39,4 +40,5 @@ export const endpoints = [
   getChat,
   addChatMessage,
   getChatTools,
+  listAuditLogs,
 ];

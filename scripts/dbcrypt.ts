@@ -15,12 +15,14 @@ import { isNotNull } from 'drizzle-orm';
 import { parseArgs } from 'node:util';
 import { join } from 'node:path';
 import { mkdir, readFile } from 'node:fs/promises';
-import { Keyring, type KeyProvider } from '../db/crypto/index.js';
+import { KeyProviderError, Keyring, type KeyProvider } from '../db/crypto/index.js';
 import { fromBase64Url } from '../db/crypto/aead.js';
 import { isLocalWrappingKeyId } from '../db/crypto/key-provider.js';
 import { acquireLease, releaseLease, rotationLeaseName } from '../db/crypto/lease.js';
+import { systemActor } from '../db/actor.js';
+import { noRequest, writeAuditEntry } from '../db/audit/entries.js';
 import { deleteAllSecrets, readDbcryptStatus } from '../db/crypto/maintenance.js';
-import { rewrapDataKeys } from '../db/crypto/rewrap.js';
+import { rewrapDataKeys, type RewrapResult } from '../db/crypto/rewrap.js';
 import { rotateKeys, rotationLogFields } from '../db/crypto/rotation.js';
 import type { Database, DatabaseHandle } from '../db/database.js';
 import { dbcryptKeys } from '../db/schema.js';
@@ -95,6 +97,7 @@ async function rotate(): Promise<number> {
       holder,
       rewrapSources: await otherProviders(handle.db, keyring.provider),
       onProgress: progress.update,
+      actor: systemActor('cli'),
     });
     progress.finish();
     log.info('key_rotation', rotationLogFields(report));
@@ -133,7 +136,17 @@ async function rewrap(): Promise<number> {
       return 1;
     }
     try {
-      const result = await rewrapDataKeys(handle.db, target, await otherProviders(handle.db, target));
+      let result: RewrapResult;
+      try {
+        result = await rewrapDataKeys(handle.db, target, await otherProviders(handle.db, target));
+      } catch (error) {
+        const failureCode = error instanceof KeyProviderError ? error.code : 'rewrap_failed';
+        await writeAuditEntry(handle.db, systemActor('cli'), { ...rewrapEntry(target), failureCode }, noRequest);
+        throw error;
+      }
+      // Each key's update commits on its own, so the run is recorded once, after them.
+      const diff = { wrapping_key_id: target.wrappingKeyId, keys_rewrapped: result.rewrapped, keys_unreachable: result.unreachable };
+      await writeAuditEntry(handle.db, systemActor('cli'), { ...rewrapEntry(target), diff }, noRequest);
       console.log(`Re-wrapped ${result.rewrapped.length} data key(s) under ${target.wrappingKeyId}.`);
       if (result.unreachable.length > 0) {
         console.error(
@@ -151,6 +164,10 @@ async function rewrap(): Promise<number> {
   });
 }
 
+function rewrapEntry(target: KeyProvider) {
+  return { action: 'dbcrypt.rewrap', resourceType: 'dbcrypt_keys', resourceId: null, diff: { wrapping_key_id: target.wrappingKeyId } };
+}
+
 async function deleteAll(): Promise<number> {
   if (!values['yes-delete-all-secrets']) {
     console.error(
@@ -160,7 +177,7 @@ async function deleteAll(): Promise<number> {
     return 2;
   }
   return withDatabase(async (handle) => {
-    const result = await deleteAllSecrets(handle.db, holder);
+    const result = await deleteAllSecrets(handle.db, holder, { actor: systemActor('cli') });
     if (result.outcome === 'busy') {
       console.error('A rotation holds the lease; run delete-all again when it has finished.');
       return 1;

@@ -3,6 +3,8 @@
  * and deleting every secret when a key is lost.
  */
 import { isNotNull, or, sql } from 'drizzle-orm';
+import { systemActor, type Actor } from '../actor.js';
+import { noRequest, writeAuditEntry, type AuditContext } from '../audit/entries.js';
 import type { Database } from '../database.js';
 import { dbcryptKeys, dbcryptLeases, mcpServerConfigs, mcpServerUserTokens } from '../schema.js';
 import { acquireLease, releaseLease, rotationLeaseName } from './lease.js';
@@ -71,7 +73,11 @@ export interface DeleteAllResult {
  * keys, makes a new one on the next write, and admins and users enter their secrets again.
  * Runs under the rotation lease; `busy` when a rotation holds it.
  */
-export async function deleteAllSecrets(db: Database, holder: string): Promise<DeleteAllResult> {
+export async function deleteAllSecrets(
+  db: Database,
+  holder: string,
+  options: { actor?: Actor; audit?: AuditContext } = {},
+): Promise<DeleteAllResult> {
   const lease = await acquireLease(db, rotationLeaseName, holder, 60_000);
   if (!lease) return { outcome: 'busy', serverSecretsCleared: 0, tokensDeleted: 0, keysRevoked: 0 };
   try {
@@ -96,7 +102,15 @@ export async function deleteAllSecrets(db: Database, holder: string): Promise<De
         .set({ revokedKeyDigest: sql`${dbcryptKeys.activeKeyDigest}`, activeKeyDigest: null, revokedAt: sql`now()` })
         .where(isNotNull(dbcryptKeys.activeKeyDigest))
         .returning({ number: dbcryptKeys.number });
-      return { outcome: 'deleted', serverSecretsCleared: cleared.length, tokensDeleted: tokens.length, keysRevoked: keys.length };
+      const result: DeleteAllResult = { outcome: 'deleted', serverSecretsCleared: cleared.length, tokensDeleted: tokens.length, keysRevoked: keys.length };
+      const diff = { server_secrets_cleared: result.serverSecretsCleared, tokens_deleted: result.tokensDeleted, keys_revoked: result.keysRevoked };
+      await writeAuditEntry(
+        tx,
+        options.actor ?? systemActor('cli'),
+        { action: 'dbcrypt.delete_all', resourceType: 'dbcrypt_keys', resourceId: null, diff },
+        options.audit ?? noRequest,
+      );
+      return result;
     });
   } finally {
     await releaseLease(db, lease);

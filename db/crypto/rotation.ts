@@ -16,6 +16,8 @@
  * key list, by which time every process encrypts under the successor.
  */
 import { and, desc, eq, isNotNull, sql } from 'drizzle-orm';
+import { systemActor, type SystemActor } from '../actor.js';
+import { noRequest, writeAuditEntry, type AuditContext } from '../audit/entries.js';
 import type { Database } from '../database.js';
 import { constraintViolationOf } from '../errors.js';
 import { dbcryptKeys } from '../schema.js';
@@ -53,6 +55,9 @@ export interface RotationOptions {
   now?: () => number;
   onProgress?: (progress: RotationProgress) => void;
   checkpoint?: (step: RotationStep) => void | Promise<void>;
+  /** Who runs the pass, for its audit entry. Default: the system, purpose `rotation`. */
+  actor?: SystemActor;
+  audit?: AuditContext;
 }
 
 export interface RotationProgress {
@@ -102,6 +107,7 @@ export async function rotateKeys(db: Database, keyring: Keyring, options: Rotati
   const lease = await acquireLease(db, rotationLeaseName, options.holder ?? `rotation-${crypto.randomUUID()}`, leaseMs);
   if (!lease) return { ...report, outcome: 'busy', durationMs: now() - started };
 
+  let failureCode: string | undefined;
   try {
     const rewrap = await rewrapDataKeys(db, keyring.provider, options.rewrapSources);
     report.keysRewrapped = rewrap.rewrapped.length;
@@ -157,9 +163,22 @@ export async function rotateKeys(db: Database, keyring: Keyring, options: Rotati
     report.keysPendingRevocation = (await db.$count(dbcryptKeys, isNotNull(dbcryptKeys.activeKeyDigest))) - 1;
     if (report.rowsLeft > 0 || report.keysPendingRevocation > 0) report.outcome = 'incomplete';
     return report;
+  } catch (error) {
+    failureCode = error instanceof Error && 'code' in error && typeof error.code === 'string' && /^[a-z_]+$/.test(error.code) ? error.code : 'rotation_failed';
+    throw error;
   } finally {
     report.durationMs = now() - started;
-    await releaseLease(db, lease);
+    // One entry per run that held the lease; each batch already committed, so the counts are what this run did.
+    try {
+      await writeAuditEntry(
+        db,
+        options.actor ?? systemActor('rotation'),
+        { action: 'dbcrypt.rotate', resourceType: 'dbcrypt_keys', resourceId: null, ...(failureCode ? { failureCode } : {}), diff: rotationLogFields(report) },
+        options.audit ?? noRequest,
+      );
+    } finally {
+      await releaseLease(db, lease);
+    }
   }
 }
 

@@ -5,12 +5,14 @@
  */
 import { and, asc, eq, sql, type SQL } from 'drizzle-orm';
 import { assertPrivileged, isPrivileged, type Actor } from '../actor.js';
+import { noRequest, writeAuditEntry, type AuditContext } from '../audit/entries.js';
 import { secretColumns, type Encryptor, type Keyring } from '../crypto/index.js';
 import type { Database } from '../database.js';
 import { ConflictError, NotFoundError, ValidationError, constraintViolationOf } from '../errors.js';
 import { chats, mcpServerConfigs, mcpServerUserTokens } from '../schema.js';
 import { oauth2DiscoveryValues, type OAuth2Discovery } from '../oauth/settings.js';
 import { upsertUser } from '../users.js';
+import { serverDiff } from './audit.js';
 import { authTypeFields, checkAuthRules, type MergedConfig } from './rules.js';
 import {
   defaultSettings,
@@ -73,7 +75,7 @@ export async function createMcpServerConfig(
   keyring: Keyring,
   actor: Actor,
   input: McpServerCreate,
-  options: { id?: string; discovery?: OAuth2Discovery } = {},
+  options: { id?: string; discovery?: OAuth2Discovery; audit?: AuditContext } = {},
 ): Promise<McpServerConfigView> {
   assertPrivileged(actor);
   const { discovery } = options;
@@ -115,6 +117,12 @@ export async function createMcpServerConfig(
           updatedBy: userId,
         })
         .returning(viewColumns(actor));
+      await writeAuditEntry(
+        tx,
+        actor,
+        { action: 'mcp_server.create', resourceType: 'mcp_server', resourceId: id, diff: serverDiff(null, inserted!, input) },
+        options.audit ?? noRequest,
+      );
       return inserted!;
     }),
   );
@@ -136,6 +144,7 @@ export async function updateMcpServerConfig(
   actor: Actor,
   id: string,
   patch: McpServerPatch,
+  options: { audit?: AuditContext } = {},
 ): Promise<McpServerConfigView> {
   assertPrivileged(actor);
   const row = await withDataKey(db, keyring, hasSecrets(patch), (encryptor) =>
@@ -191,9 +200,15 @@ export async function updateMcpServerConfig(
         })
         .where(eq(t.id, id))
         .returning(viewColumns(actor));
+      const diff = serverDiff({ ...currentSettings, hasOauth2Secret, hasApiKey, hasCustomHeaders }, updated!, patch);
       if (forgetOAuth2 || (current.authType === 'oauth2' && tokenAudienceChanged(currentSettings, patch))) {
-        await tx.delete(mcpServerUserTokens).where(eq(mcpServerUserTokens.mcpServerConfigId, id));
+        const tokens = await tx
+          .delete(mcpServerUserTokens)
+          .where(eq(mcpServerUserTokens.mcpServerConfigId, id))
+          .returning({ id: mcpServerUserTokens.id });
+        if (tokens.length > 0) diff.user_tokens_deleted = tokens.length;
       }
+      await writeAuditEntry(tx, actor, { action: 'mcp_server.update', resourceType: 'mcp_server', resourceId: id, diff }, options.audit ?? noRequest);
       return updated!;
     }),
   );
@@ -206,11 +221,23 @@ export async function updateMcpServerConfig(
  * @throws AccessDeniedError for members.
  * @throws NotFoundError when the id is unknown.
  */
-export async function deleteMcpServerConfig(db: Database, actor: Actor, id: string): Promise<void> {
+export async function deleteMcpServerConfig(
+  db: Database,
+  actor: Actor,
+  id: string,
+  options: { audit?: AuditContext } = {},
+): Promise<void> {
   assertPrivileged(actor);
   await db.transaction(async (tx) => {
-    const deleted = await tx.delete(t).where(eq(t.id, id)).returning({ id: t.id });
-    if (deleted.length === 0) throw new NotFoundError('MCP server');
+    const [deleted] = await tx.delete(t).where(eq(t.id, id)).returning({ ...settingsColumns, ...presenceColumns });
+    if (!deleted) throw new NotFoundError('MCP server');
+    if (actor.kind === 'user') await upsertUser(tx, actor);
+    await writeAuditEntry(
+      tx,
+      actor,
+      { action: 'mcp_server.delete', resourceType: 'mcp_server', resourceId: id, diff: serverDiff(deleted, null) },
+      options.audit ?? noRequest,
+    );
     await tx
       .update(chats)
       .set({ mcpServerIds: sql`array_remove(${chats.mcpServerIds}, ${id}::uuid)` })

@@ -6,6 +6,7 @@
 import { and, eq, sql } from 'drizzle-orm';
 import { assertUser, isPrivileged, type Actor } from '../actor.js';
 import { secretColumns, type Keyring } from '../crypto/index.js';
+import { noRequest, writeAuditEntry, type AuditContext } from '../audit/entries.js';
 import type { Database } from '../database.js';
 import { NotFoundError } from '../errors.js';
 import { mcpServerConfigs, mcpServerUserTokens } from '../schema.js';
@@ -37,7 +38,14 @@ export interface UserTokenState {
 }
 
 /** Replaces the caller's tokens for a server; a new row id, because the ciphertexts are bound to it. */
-export async function storeUserToken(db: Database, keyring: Keyring, actor: Actor, serverId: string, set: StoredTokenSet): Promise<void> {
+export async function storeUserToken(
+  db: Database,
+  keyring: Keyring,
+  actor: Actor,
+  serverId: string,
+  set: StoredTokenSet,
+  options: { audit?: AuditContext } = {},
+): Promise<void> {
   assertUser(actor);
   const id = crypto.randomUUID();
   const encryptor = await keyring.encryptor(db);
@@ -46,7 +54,10 @@ export async function storeUserToken(db: Database, keyring: Keyring, actor: Acto
 
   await db.transaction(async (tx) => {
     await upsertUser(tx, actor);
-    await tx.delete(tokens).where(and(eq(tokens.mcpServerConfigId, serverId), eq(tokens.userId, actor.userId)));
+    const [previous] = await tx
+      .delete(tokens)
+      .where(and(eq(tokens.mcpServerConfigId, serverId), eq(tokens.userId, actor.userId)))
+      .returning({ hasRefreshToken: sql<boolean>`${tokens.refreshToken} IS NOT NULL` });
     await tx.insert(tokens).values({
       id,
       mcpServerConfigId: serverId,
@@ -58,6 +69,9 @@ export async function storeUserToken(db: Database, keyring: Keyring, actor: Acto
       tokenType: set.tokenType,
       expiry: set.expiry,
     });
+    const refreshMarker = refreshToken ? (previous?.hasRefreshToken ? '<changed>' : '<set>') : previous?.hasRefreshToken ? '<removed>' : undefined;
+    const diff = { access_token: previous ? '<changed>' : '<set>', ...(refreshMarker ? { refresh_token: refreshMarker } : {}) };
+    await writeAuditEntry(tx, actor, { action: 'oauth2.callback', resourceType: 'mcp_server', resourceId: serverId, diff }, options.audit ?? noRequest);
   });
 }
 
@@ -173,16 +187,23 @@ export async function deleteUserToken(
   keyring: Keyring,
   actor: Actor,
   serverId: string,
+  options: { audit?: AuditContext } = {},
 ): Promise<{ settings: OAuth2ServerSettings; accessToken: string; refreshToken: string | undefined } | undefined> {
   assertUser(actor);
   const [server] = await db.select(oauth2SettingsColumns).from(mcpServerConfigs).where(visibleServer(actor, serverId));
   if (!server) throw new NotFoundError('MCP server');
 
-  const deleted = await db
-    .delete(tokens)
-    .where(and(eq(tokens.mcpServerConfigId, serverId), eq(tokens.userId, actor.userId)))
-    .returning();
-  const row = deleted[0];
+  const row = await db.transaction(async (tx) => {
+    const [removed] = await tx
+      .delete(tokens)
+      .where(and(eq(tokens.mcpServerConfigId, serverId), eq(tokens.userId, actor.userId)))
+      .returning();
+    // Disconnect is idempotent; a call that found no token is still recorded, with an empty diff.
+    const diff = removed ? { access_token: '<removed>', ...(removed.refreshToken ? { refresh_token: '<removed>' } : {}) } : {};
+    await upsertUser(tx, actor);
+    await writeAuditEntry(tx, actor, { action: 'oauth2.disconnect', resourceType: 'mcp_server', resourceId: serverId, diff }, options.audit ?? noRequest);
+    return removed;
+  });
   if (!row) return undefined;
 
   // Keys outlive rows, so the returned ciphertexts still decrypt after the delete.

@@ -3,11 +3,12 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { asc } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Keyring, LocalKeyProvider, secretColumns } from '../../db/crypto/index.js';
 import { fromBase64Url, toBase64Url } from '../../db/crypto/aead.js';
 import { migrateDatabase, openDatabase } from '../../db/open.js';
-import { mcpServerConfigs } from '../../db/schema.js';
+import { auditLogs, mcpServerConfigs } from '../../db/schema.js';
 import { startTestKms, type TestKms } from '../support/kms.js';
 
 const run = promisify(execFile);
@@ -138,5 +139,23 @@ describe('npm run dbcrypt', () => {
 
     const [row] = await withDatabase((db) => db.select().from(mcpServerConfigs));
     expect(row).toMatchObject({ apiKeyValue: null, apiKeyValueKeyId: null, slug: 'cli' });
+  });
+
+  it('records every rotate, rewrap and delete-all in the audit log', async () => {
+    const rows = await withDatabase((db) => db.select().from(auditLogs).orderBy(asc(auditLogs.time), asc(auditLogs.id)));
+    expect(rows.map((row) => [row.action, row.outcome])).toEqual([
+      ['dbcrypt.rotate', 'success'],
+      ['dbcrypt.rewrap', 'success'],
+      ['dbcrypt.rewrap', 'success'],
+      ['dbcrypt.rewrap', 'success'],
+      ['dbcrypt.delete_all', 'success'],
+      ['dbcrypt.delete_all', 'success'],
+    ]);
+    for (const row of rows) expect(row).toMatchObject({ actorKind: 'system', actorSubject: 'cli', actorId: null, resourceType: 'dbcrypt_keys', requestId: null });
+    expect(rows[0]!.diff).toMatchObject({ outcome: 'incomplete', keys_created: 1, rows_reencrypted: 1 });
+    expect(rows[1]!.diff).toEqual({ wrapping_key_id: kms.keyId, keys_rewrapped: [1, 2], keys_unreachable: [] });
+    expect(rows[3]!.diff).toMatchObject({ keys_rewrapped: [] });
+    expect(rows[4]!.diff).toEqual({ server_secrets_cleared: 1, tokens_deleted: 0, keys_revoked: 2 });
+    expect(JSON.stringify(rows)).not.toContain('cli-secret-value');
   });
 });

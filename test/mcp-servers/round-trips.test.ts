@@ -47,21 +47,24 @@ describe('round trips on the warm path', () => {
     const { status, statements } = await statementsOf('POST', base, 'admin', serverBody('counted', { auth_type: 'api_key', api_key_value: 'k' }));
     expect(status).toBe(201);
     expect(statements[0]).toMatch(/^BEGIN/i);
-    expect(statements.filter((s) => !transactionStatements.test(s))).toHaveLength(2);
+    // User upsert, insert, audit entry.
+    expect(statements.filter((s) => !transactionStatements.test(s))).toHaveLength(3);
   });
 
   it('update is one transaction', async () => {
     const { status, statements } = await statementsOf('PATCH', `${base}/${id}`, 'admin', { api_key_value: 'rotated' });
     expect(status).toBe(200);
     expect(statements[0]).toMatch(/^BEGIN/i);
-    expect(statements.filter((s) => !transactionStatements.test(s))).toHaveLength(3);
+    // Locking read, user upsert, update, audit entry.
+    expect(statements.filter((s) => !transactionStatements.test(s))).toHaveLength(4);
   });
 
   it('delete is one transaction', async () => {
     const { status, statements } = await statementsOf('DELETE', `${base}/${id}`, 'admin');
     expect(status).toBe(204);
     expect(statements[0]).toMatch(/^BEGIN/i);
-    expect(statements.filter((s) => !transactionStatements.test(s))).toHaveLength(2);
+    // Delete, user upsert, audit entry, chats update.
+    expect(statements.filter((s) => !transactionStatements.test(s))).toHaveLength(4);
   });
 
   it('rejected requests touch no data', async () => {

@@ -87,6 +87,7 @@ const matrix: Record<string, Probe[]> = {
   'GET /healthz': [{ target: 'the service', path: () => '/healthz', expected: everyone(200) }],
   [`GET ${api}/openapi.json`]: [{ target: 'the document', path: () => `${api}/openapi.json`, expected: everyone(200) }],
   [`GET ${api}/docs`]: [{ target: 'the reference page', path: () => `${api}/docs`, expected: everyone(200) }],
+  [`GET ${api}/audit-logs`]: [{ target: 'the audit log', path: () => `${api}/audit-logs`, expected: bearer({ member: 403, otherMember: 403, admin: 200 }) }],
 
   [`GET ${servers}`]: [{ target: 'every server', path: () => servers, expected: bearer({ member: 200, otherMember: 200, admin: 200 }) }],
   [`POST ${servers}`]: [

@@ -51,6 +51,7 @@ app.openapi(route, async (c) => {
   const server = await createMcpServerConfig(c.var.db, c.var.runtime.keyring, c.var.actor, input, {
     id,
     ...(discovery ? { discovery } : {}),
+    audit: { requestId: c.var.requestId },
   });
 
   return c.json(server, 201);

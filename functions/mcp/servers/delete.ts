@@ -25,7 +25,7 @@ const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
 
 app.openapi(route, async (c) => {
   const { id } = c.req.valid('param');
-  await deleteMcpServerConfig(c.var.db, c.var.actor, id);
+  await deleteMcpServerConfig(c.var.db, c.var.actor, id, { audit: { requestId: c.var.requestId } });
   return c.body(null, 204);
 });
 

@@ -42,7 +42,9 @@ app.openapi(route, async (c) => {
   const violations = urlPolicyViolations(body, c.var.runtime.config.allowLocalTargets);
   if (violations.length > 0) throw validationFailed(violations);
 
-  const server = await updateMcpServerConfig(c.var.db, c.var.runtime.keyring, c.var.actor, id, toSettingsInput(body));
+  const server = await updateMcpServerConfig(c.var.db, c.var.runtime.keyring, c.var.actor, id, toSettingsInput(body), {
+    audit: { requestId: c.var.requestId },
+  });
 
   return c.json(server, 200);
 });

@@ -18,6 +18,7 @@ import type { Context } from 'hono';
 import { deleteCookie, getCookie } from 'hono/cookie';
 import * as oauth from 'oauth4webapi';
 import { adminRole, type UserActor } from '../../../../db/actor.js';
+import { recordAuditEntry } from '../../../../db/audit/entries.js';
 import { NotFoundError } from '../../../../db/errors.js';
 import { getOAuth2ServerSettings } from '../../../../db/oauth/settings.js';
 import { redeemOAuth2State } from '../../../../db/oauth/states.js';
@@ -58,13 +59,19 @@ app.openapi(route, async (c) => {
     sameSite: 'Lax',
   });
 
+  const audit = { requestId: c.var.requestId };
+  // Known once the state cookie opens; a failure before that is recorded without an actor.
+  let actor: UserActor | null = null;
   try {
-    const state = await checkState(cookie ? await openState(config, cookie) : undefined, cookie, id, params);
-    const actor = actorOf(state);
+    const opened = cookie ? await openState(config, cookie) : undefined;
+    // The cookie is sealed by Switchboard, so the user it names started this flow even when a check below fails.
+    if (opened) actor = actorOf(opened);
+    const state = await checkState(opened, cookie, id, params);
+    const user = actorOf(state);
     if (!(await redeemOAuth2State(c.var.db, state.state, state.expiresAt))) {
       throw failure(400, 'oauth2_state_replayed', 'This sign-in was already completed.');
     }
-    const settings = await getOAuth2ServerSettings(c.var.db, c.var.runtime.keyring, actor, id).catch((error: unknown) => {
+    const settings = await getOAuth2ServerSettings(c.var.db, c.var.runtime.keyring, user, id).catch((error: unknown) => {
       if (error instanceof NotFoundError) throw failure(404, 'not_found', 'MCP server not found.');
       throw error;
     });
@@ -107,13 +114,21 @@ app.openapi(route, async (c) => {
       });
       throw failure(502, 'oauth2_token_exchange_failed', 'The authorization server did not issue a token. Try again later.');
     }
-    await storeUserToken(c.var.db, c.var.runtime.keyring, actor, id, tokens);
+    await storeUserToken(c.var.db, c.var.runtime.keyring, user, id, tokens, { audit });
 
     c.var.runtime.log.info('oauth2_connected', { request_id: c.var.requestId, server_id: id });
     return completionPage(c, 200, config.appOrigin, { type: 'switchboard:oauth2', serverId: id, status: 'connected' }, 'Connected. You can close this window.');
   } catch (error) {
     if (!(error instanceof ApiError)) throw error;
     c.set('errorCode', error.code);
+    // A rejected callback changes nothing else, so its entry is written on its own.
+    // NOTE: this route needs no authentication, so anyone can add failure entries; nothing here limits their rate.
+    await recordAuditEntry(
+      c.var.db,
+      actor,
+      { action: 'oauth2.callback', resourceType: 'mcp_server', resourceId: id, failureCode: error.code },
+      audit,
+    );
     return completionPage(c, error.status, config.appOrigin, { type: 'switchboard:oauth2', serverId: id, status: 'error', code: error.code }, error.message);
   }
 });

@@ -9,6 +9,7 @@ import { setCookie } from 'hono/cookie';
 import { createMiddleware } from 'hono/factory';
 import type { MiddlewareHandler } from 'hono';
 import * as oauth from 'oauth4webapi';
+import { recordAuditEntry } from '../../../../db/audit/entries.js';
 import type { AppEnv } from '../../../env.js';
 import { ApiError, validationHook } from '../../../errors.js';
 import { authenticate } from '../../../middleware/authenticate.js';
@@ -81,6 +82,9 @@ app.openapi(route, async (c) => {
   authorization.searchParams.set('code_challenge_method', 'S256');
   if (settings.scopes) authorization.searchParams.set('scope', settings.scopes);
   authorization.searchParams.set('resource', resource);
+
+  // Recorded when the redirect is issued; whether the user finishes is the callback's entry.
+  await recordAuditEntry(c.var.db, actor, { action: 'oauth2.connect', resourceType: 'mcp_server', resourceId: id }, { requestId: c.var.requestId });
 
   c.header('Cache-Control', 'no-store');
   c.header('Referrer-Policy', 'no-referrer');

@@ -34,7 +34,7 @@ app.openapi(route, async (c) => {
   const { id } = c.req.valid('param');
   const { runtime } = c.var;
 
-  const deleted = await deleteUserToken(c.var.db, runtime.keyring, c.var.actor, id);
+  const deleted = await deleteUserToken(c.var.db, runtime.keyring, c.var.actor, id, { audit: { requestId: c.var.requestId } });
 
   if (deleted?.settings.revocationUrl) {
     const revocations = [
