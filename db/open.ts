@@ -50,7 +50,8 @@ async function openPglite(dataDir: string | undefined, onRoundTrip?: RoundTripLi
 }
 
 function openNodePostgres(databaseUrl: string, max: number, onRoundTrip?: RoundTripListener): DatabaseHandle {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max });
+  // A request waits at most 10 seconds for a connection, then fails as an outage (503).
+  const pool = new pg.Pool({ connectionString: databaseUrl, max, connectionTimeoutMillis: 10_000 });
   // A client that loses its connection emits `error`, idle in the pool or checked out
   // between two statements of a transaction; without a listener Node exits. The statement
   // that was running fails on its own and reaches the error handler.

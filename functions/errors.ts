@@ -123,7 +123,7 @@ function isDatabaseUnavailable(error: unknown): boolean {
   if (state && (state.startsWith('08') || /^57P0[123]$/.test(state))) return true;
   if (networkCodeOf(error)) return true;
   for (let current = error, depth = 0; current instanceof Error && depth < 4; depth++) {
-    if (/Connection terminated|connection is closed|Client has encountered a connection error/i.test(current.message)) return true;
+    if (/Connection terminated|connection is closed|Client has encountered a connection error|timeout exceeded when trying to connect/i.test(current.message)) return true;
     current = current.cause;
   }
   return false;

@@ -55,12 +55,20 @@ beforeAll(async () => {
 
 afterAll(async () => {
   if (!enabled) return;
-  // Keep-alive connections from fetch would hold close() open.
-  (server as import('node:http').Server).closeAllConnections();
-  await new Promise((resolve) => server.close(resolve));
-  await handle.close();
-  await postgres.destroy();
-});
+  // Each step is bounded, so a connection the restart left half-open cannot hold the
+  // cluster open; the cluster is removed whatever happens before.
+  try {
+    (server as import('node:http').Server).closeAllConnections();
+    await withinSeconds(10, new Promise((resolve) => server.close(resolve)));
+    await withinSeconds(10, handle.close());
+  } finally {
+    await postgres.destroy();
+  }
+}, 60_000);
+
+function withinSeconds<T>(seconds: number, promise: Promise<T>): Promise<T | undefined> {
+  return Promise.race([promise, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), seconds * 1000).unref())]);
+}
 
 interface Outcome {
   status: number;
