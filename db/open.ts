@@ -52,9 +52,9 @@ async function openPglite(dataDir: string | undefined, onRoundTrip?: RoundTripLi
 function openNodePostgres(databaseUrl: string, max: number, onRoundTrip?: RoundTripListener): DatabaseHandle {
   // A request waits at most 10 seconds for a connection, then fails as an outage (503).
   const pool = new pg.Pool({ connectionString: databaseUrl, max, connectionTimeoutMillis: 10_000 });
-  // A client that loses its connection emits `error`, idle in the pool or checked out
-  // between two statements of a transaction; without a listener Node exits. The statement
-  // that was running fails on its own and reaches the error handler.
+  // A client that loses its connection emits `error`, whether idle in the pool or checked out
+  // between two statements of a transaction, and without a listener Node exits. The
+  // statement that was running fails on its own and reaches the error handler.
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
   if (onRoundTrip) {

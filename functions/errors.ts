@@ -28,7 +28,7 @@ export interface ErrorBody {
   validations: FieldViolation[];
 }
 
-/** An error that already knows its status and body. */
+/** An error that carries its own status and body. */
 export class ApiError extends Error {
   constructor(
     readonly status: ContentfulStatusCode,

@@ -68,7 +68,7 @@ async function isolateFor(env: WorkerBindings): Promise<Isolate> {
     return await isolate;
   } catch (error) {
     isolate = undefined;
-    // Misconfiguration: fail closed and say so in the log, not in the response.
+    // Misconfiguration: fail closed, with the reason in the log and not in the response.
     console.log(JSON.stringify({ level: 'error', event: 'startup_failed', error_message: (error as Error).message }));
     throw error;
   }

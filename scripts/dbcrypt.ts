@@ -102,7 +102,7 @@ async function rotate(): Promise<number> {
     progress.finish();
     log.info('key_rotation', rotationLogFields(report));
     if (report.outcome === 'busy') {
-      console.log('Another rotation holds the lease; nothing was done. Run "status" to see it.');
+      console.log('Another rotation has the lease, so nothing was done. Run "status" to see it.');
       return 0;
     }
     console.log(
@@ -132,7 +132,7 @@ async function rewrap(): Promise<number> {
   return withDatabase(async (handle) => {
     const lease = await acquireLease(handle.db, rotationLeaseName, holder, 10 * 60_000);
     if (!lease) {
-      console.error('A rotation holds the lease; run rewrap again when it has finished.');
+      console.error('A rotation has the lease. Run rewrap again when it has finished.');
       return 1;
     }
     try {
@@ -179,7 +179,7 @@ async function deleteAll(): Promise<number> {
   return withDatabase(async (handle) => {
     const result = await deleteAllSecrets(handle.db, holder, { actor: systemActor('cli') });
     if (result.outcome === 'busy') {
-      console.error('A rotation holds the lease; run delete-all again when it has finished.');
+      console.error('A rotation has the lease. Run delete-all again when it has finished.');
       return 1;
     }
     console.log(

@@ -37,7 +37,7 @@ export interface KeyProvider {
   wrapDataKey(plaintext: Uint8Array, context: DataKeyContext): Promise<string>;
 }
 
-/** A failure to reach or use the key provider. `code` is safe to log; it never holds key material. */
+/** A failure to reach or use the key provider. `code` is safe to log because it never contains key material. */
 export class KeyProviderError extends Error {
   /** The data key the failed call was about, when there was one. */
   readonly keyNumber: number | undefined;

@@ -114,7 +114,7 @@ export class Keyring {
 
   /**
    * Returns an encryptor bound to the newest active data key, or undefined when there is no
-   * data key yet; unlike `encryptor` it never creates one, so it writes nothing.
+   * data key yet. Unlike `encryptor` it never creates one, so it writes nothing.
    */
   async existingEncryptor(db: Database): Promise<Encryptor | undefined> {
     const active = (await this.currentKeys(db)).keys[0];

@@ -46,8 +46,9 @@ export interface RotationOptions {
   /** Names this run in the lease table. */
   holder?: string;
   /**
-   * Lifetime of the lease from its last renewal; the run renews it before re-encrypting and
-   * after every batch, so a crashed run blocks the next one for at most this long. Default 120,000.
+   * Lifetime of the lease from its last renewal, in milliseconds. Default 120,000. The run
+   * renews it before re-encrypting and after every batch, so a crashed run blocks the next
+   * one for at most this long.
    */
   leaseMs?: number;
   /** Providers that can unwrap data keys the keyring's provider cannot, for moving between providers. */
@@ -212,8 +213,8 @@ async function newestKey(db: Database): Promise<{ number: number; ageMs: number 
 
 /**
  * Revokes every active key other than `currentKeyId` that no row uses, once the current key
- * is older than `graceMs`. The foreign keys refuse a key that a row still uses, including a
- * row written since the count; such a key waits for the next run.
+ * is older than `graceMs`. The foreign keys reject revoking a key that a row still uses,
+ * including a row written since the count, and such a key waits for the next run.
  */
 async function revokeUnusedKeys(db: Database, currentKeyId: string, graceMs: number): Promise<number> {
   const [current] = await db

@@ -470,7 +470,7 @@ async function withDataKey<T>(
   }
 }
 
-/** Stands in when a write stores no secret, so the write never asks for a data key. */
+/** Encryptor placeholder for a write that stores no secret, so the write never needs a data key. */
 const noSecretsEncryptor: Encryptor = {
   keyId: '',
   encrypt: () => Promise.reject(new Error('This write stores no secret.')),

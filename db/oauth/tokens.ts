@@ -69,7 +69,9 @@ export async function storeUserToken(
       tokenType: set.tokenType,
       expiry: set.expiry,
     });
-    const refreshMarker = refreshToken ? (previous?.hasRefreshToken ? '<changed>' : '<set>') : previous?.hasRefreshToken ? '<removed>' : undefined;
+    let refreshMarker: string | undefined;
+    if (refreshToken) refreshMarker = previous?.hasRefreshToken ? '<changed>' : '<set>';
+    else if (previous?.hasRefreshToken) refreshMarker = '<removed>';
     const diff = { access_token: previous ? '<changed>' : '<set>', ...(refreshMarker ? { refresh_token: refreshMarker } : {}) };
     await writeAuditEntry(tx, actor, { action: 'oauth2.callback', resourceType: 'mcp_server', resourceId: serverId, diff }, options.audit ?? noRequest);
   });

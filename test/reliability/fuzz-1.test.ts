@@ -1,4 +1,4 @@
-// Half of the operations in the OpenAPI document; fuzz-suite.ts holds the tests.
+// Half of the operations in the OpenAPI document; fuzz-suite.ts contains the tests.
 import { defineFuzzSuite } from './fuzz-suite.js';
 
 defineFuzzSuite(0, 2);

@@ -1,7 +1,7 @@
 /**
  * Load and faults on PostgreSQL: 64 concurrent clients of mixed reads and writes for 30
  * seconds with zero errors and no connection left open, then a database restart under load
- * that must answer 503 during the outage, succeed after it, and leave no partial write.
+ * that must return 503 during the outage, succeed after it, and leave no partial write.
  * Runs in the PostgreSQL pass of the suite (TEST_DATABASE_URL set), on a cluster of its own.
  */
 import { serve, type ServerType } from '@hono/node-server';
@@ -78,7 +78,7 @@ interface Outcome {
 
 let sequence = 0;
 
-/** One request of the mix: half lists, a quarter creates with a secret, a quarter updates a secret. */
+/** Sends one request of the mix: half lists, a quarter creates with a secret, a quarter updates a secret. */
 async function oneRequest(client: number, ids: string[]): Promise<Outcome> {
   const n = sequence++;
   const auth = { 'Content-Type': 'application/json' };
